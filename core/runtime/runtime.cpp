@@ -1,0 +1,115 @@
+#include "core/runtime/runtime.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace scaleup {
+
+std::string format_duration(Duration d) {
+    const std::int64_t ns = d.count();
+    const char* sign = ns < 0 ? "-" : "";
+    const std::uint64_t magnitude =
+        ns < 0 ? static_cast<std::uint64_t>(-(ns + 1)) + 1 : static_cast<std::uint64_t>(ns);
+    return fmt::format("{}{}.{:09d}s", sign, magnitude / 1'000'000'000, magnitude % 1'000'000'000);
+}
+
+Runtime::~Runtime() = default;
+
+void Runtime::trace(std::string_view, std::string_view, std::string_view) {}
+
+// A spawned task runs inside this wrapper coroutine. Its promise links itself into the runtime's
+// list while alive, so the runtime can destroy what is still suspended when it shuts down, and it
+// reports an escaping exception instead of letting it vanish.
+struct SpawnedTaskPromise : Runtime::SpawnedLink {
+    Runtime& runtime;
+    SpawnedTaskPromise(Runtime& rt, Task<void>&) : runtime(rt) { runtime.link(this); }
+    ~SpawnedTaskPromise() { runtime.unlink(this); }
+    struct Handle {
+        using promise_type = SpawnedTaskPromise;
+        std::coroutine_handle<SpawnedTaskPromise> h;
+    };
+    Handle get_return_object() noexcept {
+        return Handle{std::coroutine_handle<SpawnedTaskPromise>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { runtime.on_unhandled_exception(std::current_exception()); }
+};
+
+namespace {
+SpawnedTaskPromise::Handle run_spawned(Runtime&, Task<void> task) { co_await std::move(task); }
+}  // namespace
+
+void Runtime::spawn(Task<void> task) {
+    auto wrapper = run_spawned(*this, std::move(task));
+    schedule(now(), wrapper.h);
+}
+
+void Runtime::link(SpawnedLink* node) noexcept {
+    if (spawned_.next == nullptr) spawned_.next = spawned_.prev = &spawned_;
+    node->prev = spawned_.prev;
+    node->next = &spawned_;
+    spawned_.prev->next = node;
+    spawned_.prev = node;
+    ++live_tasks_;
+}
+
+void Runtime::unlink(SpawnedLink* node) noexcept {
+    node->prev->next = node->next;
+    node->next->prev = node->prev;
+    node->prev = node->next = nullptr;
+    --live_tasks_;
+}
+
+void Runtime::destroy_spawned_tasks() noexcept {
+    while (spawned_.next != nullptr && spawned_.next != &spawned_) {
+        auto* promise = static_cast<SpawnedTaskPromise*>(spawned_.next);
+        std::coroutine_handle<SpawnedTaskPromise>::from_promise(*promise).destroy();
+    }
+}
+
+void CancellationSource::cancel(Runtime& runtime) {
+    if (state_->cancelled) return;
+    state_->cancelled = true;
+    auto waiters = std::move(state_->waiters);
+    state_->waiters.clear();
+    for (auto* w : waiters) {
+        w->registered = false;
+        w->woken_by_cancel = true;
+        runtime.cancel_timer(w->timer);
+        runtime.schedule(runtime.now(), w->handle);
+    }
+}
+
+namespace detail {
+
+void CancellableWait::await_suspend(std::coroutine_handle<> h) {
+    handle = h;
+    timer = runtime.schedule(at, h);
+    if (token.can_be_cancelled()) {
+        token.state_->waiters.push_back(this);
+        registered = true;
+    }
+}
+
+void CancellableWait::unregister() noexcept {
+    if (!registered) return;
+    auto& waiters = token.state_->waiters;
+    waiters.erase(std::remove(waiters.begin(), waiters.end(), this), waiters.end());
+    registered = false;
+}
+
+}  // namespace detail
+
+Task<bool> with_timeout(Runtime& rt, Duration limit, Task<void> task) {
+    auto state = std::make_shared<detail::RaceState<void>>();
+    rt.spawn(detail::run_race(rt, state, std::move(task)));
+    co_await detail::RaceAwaiter<void>{rt, *state, rt.now() + limit};
+    if (!state->finished) co_return false;
+    if (state->error) std::rethrow_exception(state->error);
+    co_return true;
+}
+
+}  // namespace scaleup

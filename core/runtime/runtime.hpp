@@ -1,0 +1,242 @@
+// The runtime seam: everything the core needs from the world it runs in.
+//
+// The core is written against `Runtime` alone: the time, timers (sleep, timeouts, cancellation),
+// spawning tasks, one random source, and a trace of what happened. `sim::SimulatedRuntime` implements
+// it on a virtual clock with an event queue; `adapters::AsioRuntime` on a Boost.Asio io_context. A
+// runtime is an object, never a global: several simulations can run in one process.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/runtime/random.hpp"
+#include "core/runtime/task.hpp"
+#include "core/runtime/time.hpp"
+
+namespace scaleup {
+
+using TimerId = std::uint64_t;
+
+class Runtime {
+public:
+    virtual ~Runtime();
+
+    virtual Instant now() const noexcept = 0;
+    virtual Random& random() noexcept = 0;
+
+    /// Resumes `h` at `at` (or now, if `at` has passed). Timers due at the same instant fire in the
+    /// order they were scheduled. The returned id can cancel it.
+    virtual TimerId schedule(Instant at, std::coroutine_handle<> h) = 0;
+    /// The timer will not fire. Precondition: it has not fired yet and was not cancelled before
+    /// (every caller knows: the coroutine it would resume is still suspended on it).
+    virtual void cancel_timer(TimerId id) noexcept = 0;
+
+    /// Whether `trace` records anything; callers skip formatting when it does not.
+    virtual bool tracing() const noexcept { return false; }
+    /// One event of the run: which component, what happened, and its fields ("key=value ...").
+    virtual void trace(std::string_view component, std::string_view event, std::string_view fields);
+
+    /// Runs `task` concurrently, starting after the current event. The runtime owns it: a task still
+    /// suspended when the runtime is destroyed is destroyed with it. An exception escaping a spawned
+    /// task is a bug; the runtime reports it (the simulation stops with it).
+    void spawn(Task<void> task);
+    /// Number of spawned tasks that have not finished.
+    std::size_t live_tasks() const noexcept { return live_tasks_; }
+
+    struct SleepAwaiter {
+        Runtime& runtime;
+        Instant at;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> h) { runtime.schedule(at, h); }
+        void await_resume() const noexcept {}
+    };
+    /// Suspends for `d`; a zero or negative duration yields to the other ready tasks.
+    SleepAwaiter sleep(Duration d) { return SleepAwaiter{*this, now() + d}; }
+    SleepAwaiter sleep_until(Instant t) { return SleepAwaiter{*this, t}; }
+
+    /// Called with the exception that escaped a spawned task.
+    virtual void on_unhandled_exception(std::exception_ptr error) = 0;
+
+protected:
+    /// Destroys every spawned task that is still suspended, oldest first. Derived runtimes call it
+    /// from their destructor, while their timer queue still exists.
+    void destroy_spawned_tasks() noexcept;
+
+private:
+    friend struct SpawnedTaskPromise;
+    struct SpawnedLink {
+        SpawnedLink* prev = nullptr;
+        SpawnedLink* next = nullptr;
+    };
+    void link(SpawnedLink* node) noexcept;
+    void unlink(SpawnedLink* node) noexcept;
+
+    SpawnedLink spawned_;  // sentinel of an intrusive list, in spawn order
+    std::size_t live_tasks_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation: a source that wakes every sleep registered with its token.
+
+class CancellationSource;
+
+namespace detail {
+struct CancellableWait;
+struct CancellationState {
+    bool cancelled = false;
+    std::vector<CancellableWait*> waiters;  // registration order: deterministic wake-up order
+};
+}  // namespace detail
+
+class CancellationToken {
+public:
+    CancellationToken() = default;
+    bool cancelled() const noexcept { return state_ && state_->cancelled; }
+    bool can_be_cancelled() const noexcept { return static_cast<bool>(state_); }
+
+private:
+    friend class CancellationSource;
+    friend struct detail::CancellableWait;
+    explicit CancellationToken(std::shared_ptr<detail::CancellationState> s) : state_(std::move(s)) {}
+    std::shared_ptr<detail::CancellationState> state_;
+};
+
+class CancellationSource {
+public:
+    CancellationSource() : state_(std::make_shared<detail::CancellationState>()) {}
+    CancellationToken token() const { return CancellationToken{state_}; }
+    bool cancelled() const noexcept { return state_->cancelled; }
+    /// Wakes every sleep waiting on a token of this source, in the order they started waiting.
+    void cancel(Runtime& runtime);
+
+private:
+    std::shared_ptr<detail::CancellationState> state_;
+};
+
+namespace detail {
+struct CancellableWait {
+    Runtime& runtime;
+    Instant at;
+    CancellationToken token;
+    std::coroutine_handle<> handle;
+    TimerId timer = 0;
+    bool registered = false;
+    bool woken_by_cancel = false;
+
+    CancellableWait(Runtime& r, Instant a, CancellationToken t)
+        : runtime(r), at(a), token(std::move(t)) {}
+    CancellableWait(const CancellableWait&) = delete;
+    CancellableWait& operator=(const CancellableWait&) = delete;
+    ~CancellableWait() { unregister(); }
+
+    bool await_ready() const noexcept { return token.cancelled(); }
+    void await_suspend(std::coroutine_handle<> h);
+    /// True when the full duration passed, false when cancelled.
+    bool await_resume() noexcept {
+        unregister();
+        return !woken_by_cancel && !token.cancelled();
+    }
+    void unregister() noexcept;
+};
+}  // namespace detail
+
+/// `co_await sleep(rt, d, token)` is true after the full duration, false if cancelled first.
+inline detail::CancellableWait sleep(Runtime& rt, Duration d, CancellationToken token) {
+    return detail::CancellableWait{rt, rt.now() + d, std::move(token)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeouts: race a task against a timer.
+//
+// The task keeps running to completion after a timeout (its result is dropped), as a real request
+// whose response is lost: the far side may still act on it. That is the semantics callers of a
+// remote service must handle anyway, and it needs no cooperative cancellation inside the task.
+
+namespace detail {
+template <typename T>
+struct RaceState {
+    std::optional<T> value;
+    std::exception_ptr error;
+    bool finished = false;
+    bool timed_out = false;
+    std::coroutine_handle<> waiter;
+    TimerId timer = 0;
+};
+template <>
+struct RaceState<void> {
+    std::exception_ptr error;
+    bool finished = false;
+    bool timed_out = false;
+    std::coroutine_handle<> waiter;
+    TimerId timer = 0;
+};
+
+template <typename T>
+void finish_race(Runtime& rt, RaceState<T>& state) {
+    state.finished = true;
+    if (state.waiter && !state.timed_out) {
+        rt.cancel_timer(state.timer);
+        rt.schedule(rt.now(), state.waiter);
+    }
+}
+
+// Two overloads rather than one with `if constexpr`: g++ 12 loses the exception of a co_await in a
+// try block when a discarded constexpr branch also holds a co_await.
+template <typename T>
+Task<void> run_race(Runtime& rt, std::shared_ptr<RaceState<T>> state, Task<T> task) {
+    try {
+        state->value.emplace(co_await std::move(task));
+    } catch (...) {
+        state->error = std::current_exception();
+    }
+    finish_race(rt, *state);
+}
+
+inline Task<void> run_race(Runtime& rt, std::shared_ptr<RaceState<void>> state, Task<void> task) {
+    try {
+        co_await std::move(task);
+    } catch (...) {
+        state->error = std::current_exception();
+    }
+    finish_race(rt, *state);
+}
+
+// Holds the state by reference, not by shared_ptr: g++ 12 destroys a brace-initialised co_await
+// operand's non-trivial members twice (found by the with_timeout exception test). Awaiters in this
+// project keep only references and trivially destructible members.
+template <typename T>
+struct RaceAwaiter {
+    Runtime& runtime;
+    RaceState<T>& state;
+    Instant deadline;
+    bool await_ready() const noexcept { return state.finished; }
+    void await_suspend(std::coroutine_handle<> h) {
+        state.waiter = h;
+        state.timer = runtime.schedule(deadline, h);
+    }
+    void await_resume() noexcept {
+        if (!state.finished) state.timed_out = true;
+    }
+};
+}  // namespace detail
+
+/// The task's value, or nullopt if `limit` passed first. Exceptions from the task propagate.
+template <typename T>
+Task<std::optional<T>> with_timeout(Runtime& rt, Duration limit, Task<T> task) {
+    auto state = std::make_shared<detail::RaceState<T>>();
+    rt.spawn(detail::run_race(rt, state, std::move(task)));
+    co_await detail::RaceAwaiter<T>{rt, *state, rt.now() + limit};
+    if (!state->finished) co_return std::nullopt;
+    if (state->error) std::rethrow_exception(state->error);
+    co_return std::move(state->value);
+}
+
+/// True if the task finished within `limit`, false on timeout. Exceptions from the task propagate.
+Task<bool> with_timeout(Runtime& rt, Duration limit, Task<void> task);
+
+}  // namespace scaleup

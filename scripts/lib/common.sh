@@ -1,0 +1,41 @@
+# Shared by scripts/simulate and scripts/test: install what is missing, configure and build a tree.
+# Sourced, not run. Everything comes from Debian 12 packages; nothing is downloaded at build time.
+
+SCALEUP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SCALEUP_PACKAGES=(
+  cmake ninja-build g++ clang-14 libclang-rt-14-dev
+  libboost-dev nlohmann-json3-dev catch2 libbenchmark-dev libfmt-dev libcli11-dev
+  libpq-dev libssl-dev postgresql-15 socat
+)
+
+log() { printf '==> %s\n' "$*"; }
+
+# Installs missing Debian packages when root; otherwise prints the exact command and exits 2.
+ensure_packages() {
+  local missing=()
+  for p in "${SCALEUP_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "scaleup needs these Debian packages: ${missing[*]}" >&2
+    echo "Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 2
+  fi
+  log "installing ${missing[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# configure_and_build DIR [cmake args...]: configures once, then builds incrementally.
+configure_and_build() {
+  local dir=$1
+  shift
+  if [ ! -f "$SCALEUP_ROOT/$dir/build.ninja" ]; then
+    log "configuring $dir"
+    cmake -S "$SCALEUP_ROOT" -B "$SCALEUP_ROOT/$dir" -G Ninja "$@" >/dev/null
+  fi
+  log "building $dir"
+  cmake --build "$SCALEUP_ROOT/$dir" -j "$(nproc)"
+}

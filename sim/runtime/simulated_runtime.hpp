@@ -1,0 +1,78 @@
+// SimulatedRuntime: the deterministic implementation of the runtime seam.
+//
+// Virtual time starts at a fixed epoch and moves only when the loop takes the next event: the event
+// queue is a binary heap ordered by (time, insertion sequence), so events due at the same instant run
+// in the order they were scheduled, and nothing ever sleeps for real. One seeded xoshiro256** stream
+// is the only randomness. No threads, no wall clock, no ordering by address: the same seed and build
+// give the same run. Each simulation is one object; any number can live in one process.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <unordered_set>
+#include <vector>
+
+#include "core/runtime/runtime.hpp"
+#include "sim/runtime/trace_recorder.hpp"
+
+namespace scaleup::sim {
+
+/// 2026-01-01T00:00:00Z: a fixed, realistic epoch, so JWT `iat`/`exp` and rate-limit resets look
+/// like the real ones in traces.
+inline constexpr Instant kSimulationEpoch = instant_from_unix_seconds(1'767'225'600);
+
+class SimulatedRuntime final : public Runtime {
+public:
+    explicit SimulatedRuntime(std::uint64_t seed, TraceRecorder* trace = nullptr,
+                              Instant start = kSimulationEpoch);
+    ~SimulatedRuntime() override;
+    SimulatedRuntime(const SimulatedRuntime&) = delete;
+    SimulatedRuntime& operator=(const SimulatedRuntime&) = delete;
+
+    Instant now() const noexcept override { return now_; }
+    Random& random() noexcept override { return random_; }
+    TimerId schedule(Instant at, std::coroutine_handle<> h) override;
+    void cancel_timer(TimerId id) noexcept override;
+    bool tracing() const noexcept override { return trace_ != nullptr; }
+    void trace(std::string_view component, std::string_view event,
+               std::string_view fields) override;
+    void on_unhandled_exception(std::exception_ptr error) override;
+
+    /// Runs the next event. False when the queue is empty.
+    bool step();
+    /// Runs every event due at or before `deadline`, then sets the clock to `deadline`.
+    void run_until(Instant deadline);
+    void run_for(Duration d) { run_until(now_ + d); }
+    /// Runs until no event is left (every task finished or waits on something that never comes).
+    void run();
+
+    std::uint64_t seed() const noexcept { return seed_; }
+    std::uint64_t events_processed() const noexcept { return events_processed_; }
+    std::size_t pending_events() const noexcept { return queue_.size() - cancelled_.size(); }
+
+private:
+    struct Event {
+        Instant at;
+        TimerId id;  // doubles as the insertion sequence
+        std::coroutine_handle<> handle;
+    };
+    // std heaps are max-heaps: "later" compares less, so the earliest event is on top.
+    static bool later(const Event& a, const Event& b) noexcept {
+        return a.at != b.at ? a.at > b.at : a.id > b.id;
+    }
+    void rethrow_failure();
+
+    std::uint64_t seed_;
+    Instant now_;
+    Random random_;
+    TraceRecorder* trace_;
+    std::vector<Event> queue_;
+    // Cancelled timers stay in the heap and are skipped when they surface. Looked up, never
+    // iterated, so its hash order cannot leak into the run.
+    std::unordered_set<TimerId> cancelled_;
+    TimerId next_id_ = 1;
+    std::uint64_t events_processed_ = 0;
+    std::exception_ptr failure_;
+};
+
+}  // namespace scaleup::sim

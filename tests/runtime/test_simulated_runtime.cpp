@@ -1,0 +1,192 @@
+// The simulated runtime's scheduling contract: ordering, timers, timeouts, cancellation, isolation.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sim/runtime/simulated_runtime.hpp"
+
+using namespace scaleup;
+using sim::SimulatedRuntime;
+
+namespace {
+Task<void> sleep_then_log(Runtime& rt, Duration d, std::string name, std::vector<std::string>& log) {
+    co_await rt.sleep(d);
+    log.push_back(name);
+}
+
+Task<int> slow_value(Runtime& rt, Duration d, int v) {
+    co_await rt.sleep(d);
+    co_return v;
+}
+}  // namespace
+
+TEST_CASE("events due at the same instant run in the order they were scheduled") {
+    SimulatedRuntime rt(7);
+    std::vector<std::string> log;
+    for (const char* name : {"a", "b", "c", "d"}) {
+        rt.spawn(sleep_then_log(rt, seconds(10), name, log));
+    }
+    rt.spawn(sleep_then_log(rt, seconds(5), "early", log));
+    rt.run();
+    CHECK(log == std::vector<std::string>{"early", "a", "b", "c", "d"});
+}
+
+TEST_CASE("the clock jumps straight to the next event and never runs backwards") {
+    SimulatedRuntime rt(7);
+    std::vector<std::string> log;
+    rt.spawn(sleep_then_log(rt, hours(24), "tomorrow", log));
+    rt.spawn(sleep_then_log(rt, milliseconds(1), "soon", log));
+    CHECK(rt.step());  // starts the first task
+    CHECK(rt.step());  // starts the second
+    CHECK(rt.step());
+    CHECK(log == std::vector<std::string>{"soon"});
+    CHECK(rt.now() == sim::kSimulationEpoch + milliseconds(1));
+    CHECK(rt.step());
+    CHECK(rt.now() == sim::kSimulationEpoch + hours(24));
+    CHECK_FALSE(rt.step());
+    CHECK(rt.events_processed() == 4);
+}
+
+TEST_CASE("run_until stops at the deadline and leaves later events queued") {
+    SimulatedRuntime rt(7);
+    std::vector<std::string> log;
+    rt.spawn(sleep_then_log(rt, seconds(1), "one", log));
+    rt.spawn(sleep_then_log(rt, seconds(3), "three", log));
+    rt.run_until(sim::kSimulationEpoch + seconds(2));
+    CHECK(log == std::vector<std::string>{"one"});
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(2));
+    CHECK(rt.pending_events() == 1);
+    rt.run();
+    CHECK(log == std::vector<std::string>{"one", "three"});
+}
+
+TEST_CASE("a sleep of zero yields to tasks already ready") {
+    SimulatedRuntime rt(7);
+    std::vector<std::string> log;
+    rt.spawn([](Runtime& r, std::vector<std::string>& l) -> Task<void> {
+        l.push_back("first-start");
+        co_await r.sleep(Duration{0});
+        l.push_back("first-end");
+    }(rt, log));
+    rt.spawn([](Runtime&, std::vector<std::string>& l) -> Task<void> {
+        l.push_back("second");
+        co_return;
+    }(rt, log));
+    rt.run();
+    CHECK(log == std::vector<std::string>{"first-start", "second", "first-end"});
+    CHECK(rt.now() == sim::kSimulationEpoch);
+}
+
+TEST_CASE("with_timeout returns the value when the task beats the deadline") {
+    SimulatedRuntime rt(7);
+    std::optional<int> result;
+    Instant finished_at;
+    rt.spawn([](Runtime& r, std::optional<int>& out, Instant& at) -> Task<void> {
+        out = co_await with_timeout(r, seconds(10), slow_value(r, seconds(2), 42));
+        at = r.now();
+    }(rt, result, finished_at));
+    rt.run();
+    REQUIRE(result.has_value());
+    CHECK(*result == 42);
+    CHECK(finished_at == sim::kSimulationEpoch + seconds(2));
+    // The cancelled deadline timer never fires: the run ended at 2 s, not 10 s.
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(2));
+}
+
+TEST_CASE("with_timeout gives up at the deadline; the abandoned task still finishes") {
+    SimulatedRuntime rt(7);
+    std::optional<int> result{-1};
+    Instant gave_up_at;
+    std::vector<std::string> log;
+    rt.spawn([](Runtime& r, std::optional<int>& out, Instant& at) -> Task<void> {
+        out = co_await with_timeout(r, seconds(3), slow_value(r, seconds(60), 42));
+        at = r.now();
+    }(rt, result, gave_up_at));
+    rt.run();
+    CHECK_FALSE(result.has_value());
+    CHECK(gave_up_at == sim::kSimulationEpoch + seconds(3));
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(60));
+    CHECK(rt.live_tasks() == 0);
+}
+
+TEST_CASE("with_timeout passes the task's exception on") {
+    SimulatedRuntime rt(7);
+    std::string caught;
+    bool completed = true;
+    rt.spawn([](Runtime& r, std::string& out, bool& done) -> Task<void> {
+        try {
+            done = co_await with_timeout(r, seconds(5), [](Runtime& rr) -> Task<void> {
+                co_await rr.sleep(seconds(1));
+                throw std::runtime_error("dependency down");
+            }(r));
+        } catch (const std::runtime_error& e) {
+            out = e.what();
+        }
+    }(rt, caught, completed));
+    rt.run();
+    CHECK(caught == "dependency down");
+}
+
+TEST_CASE("cancellation wakes sleeping tasks early, in the order they started waiting") {
+    SimulatedRuntime rt(7);
+    CancellationSource source;
+    std::vector<std::string> log;
+    for (const char* name : {"x", "y"}) {
+        rt.spawn([](Runtime& r, CancellationToken token, std::string n,
+                    std::vector<std::string>& l) -> Task<void> {
+            const bool slept = co_await sleep(r, hours(1), token);
+            l.push_back(n + (slept ? ":slept" : ":cancelled") + "@" + format_instant(r.now()));
+        }(rt, source.token(), name, log));
+    }
+    rt.spawn([](Runtime& r, CancellationSource& s) -> Task<void> {
+        co_await r.sleep(seconds(30));
+        s.cancel(r);
+    }(rt, source));
+    rt.run();
+    const std::string at = format_instant(sim::kSimulationEpoch + seconds(30));
+    CHECK(log == std::vector<std::string>{"x:cancelled@" + at, "y:cancelled@" + at});
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(30));  // the hour-long timers were removed
+}
+
+TEST_CASE("a sleep on an already cancelled token returns at once") {
+    SimulatedRuntime rt(7);
+    CancellationSource source;
+    source.cancel(rt);
+    bool slept = true;
+    rt.spawn([](Runtime& r, CancellationToken token, bool& out) -> Task<void> {
+        out = co_await sleep(r, hours(1), token);
+    }(rt, source.token(), slept));
+    rt.run();
+    CHECK_FALSE(slept);
+    CHECK(rt.now() == sim::kSimulationEpoch);
+}
+
+TEST_CASE("an uncancelled token sleeps its full duration") {
+    SimulatedRuntime rt(7);
+    CancellationSource source;
+    bool slept = false;
+    rt.spawn([](Runtime& r, CancellationToken token, bool& out) -> Task<void> {
+        out = co_await sleep(r, minutes(2), token);
+    }(rt, source.token(), slept));
+    rt.run();
+    CHECK(slept);
+    CHECK(rt.now() == sim::kSimulationEpoch + minutes(2));
+    source.cancel(rt);  // nobody waits any more: a no-op
+    rt.run();
+}
+
+TEST_CASE("two simulations in one process do not share state") {
+    SimulatedRuntime a(99);
+    SimulatedRuntime b(99);
+    std::vector<std::string> log_a, log_b;
+    a.spawn(sleep_then_log(a, seconds(1), "a", log_a));
+    b.spawn(sleep_then_log(b, seconds(2), "b", log_b));
+    a.run();
+    CHECK(a.now() == sim::kSimulationEpoch + seconds(1));
+    CHECK(b.now() == sim::kSimulationEpoch);
+    b.run();
+    CHECK(log_a == std::vector<std::string>{"a"});
+    CHECK(log_b == std::vector<std::string>{"b"});
+    CHECK(a.random().next_u64() == b.random().next_u64());
+}
