@@ -30,7 +30,8 @@ TimerId AsioRuntime::schedule(Instant at, std::coroutine_handle<> h) {
     auto timer = std::make_unique<boost::asio::steady_timer>(io_);
     timer->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
     timer->async_wait([this, id, h](const boost::system::error_code& ec) {
-        if (ec == boost::asio::error::operation_aborted) return;
+        if (ec == boost::asio::error::operation_aborted)
+            return;
         timers_.erase(id);
         h.resume();
     });
@@ -40,13 +41,15 @@ TimerId AsioRuntime::schedule(Instant at, std::coroutine_handle<> h) {
 
 void AsioRuntime::cancel_timer(TimerId id) noexcept {
     auto it = timers_.find(id);
-    if (it == timers_.end()) return;
+    if (it == timers_.end())
+        return;
     it->second->cancel();
     timers_.erase(it);
 }
 
 void AsioRuntime::on_unhandled_exception(std::exception_ptr error) {
-    if (!failure_) failure_ = error;
+    if (!failure_)
+        failure_ = error;
     io_.stop();
 }
 

@@ -19,7 +19,7 @@
 namespace scaleup::adapters {
 
 class AsioRuntime final : public Runtime {
-public:
+  public:
     explicit AsioRuntime(boost::asio::io_context& io);
     ~AsioRuntime() override;
 
@@ -33,7 +33,7 @@ public:
     /// The first exception that escaped a spawned task, if any (the daemon logs it and exits).
     std::exception_ptr failure() const noexcept { return failure_; }
 
-private:
+  private:
     boost::asio::io_context& io_;
     Random random_;
     TimerId next_id_ = 1;

@@ -3,8 +3,8 @@
 // Both sides run N coroutines that each sleep a pseudo-random duration, again and again, until a
 // fixed number of wake-ups has happened. The baseline is the least a coroutine timer loop can do: a
 // binary heap of (time, sequence, handle) and a minimal coroutine type, with no runtime interface,
-// no Task frames, no spawn bookkeeping and no cancellation support. The runtime's cost is reported as
-// the ratio of the two `events/s` counters. Run: build/bin/bench_runtime
+// no Task frames, no spawn bookkeeping and no cancellation support. The runtime's cost is reported
+// as the ratio of the two `events/s` counters. Run: build/bin/bench_runtime
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -21,7 +21,8 @@ using namespace scaleup;
 
 constexpr std::int64_t kWakeupsPerRun = 1'000'000;
 
-// ---- the baseline: a heap of timers resuming coroutines, nothing else ----------------------------
+// ---- the baseline: a heap of timers resuming coroutines, nothing else
+// ----------------------------
 struct BareLoop {
     struct Timer {
         std::int64_t at;
@@ -90,9 +91,11 @@ void BM_BareHeapLoop(benchmark::State& state) {
             ++events;
             timer.handle.resume();
         }
-        for (auto& s : sleepers) s.handle.destroy();
+        for (auto& s : sleepers)
+            s.handle.destroy();
     }
-    state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+    state.counters["events/s"] =
+        benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 
 // ---- the simulated runtime: spawned Tasks sleeping through the Runtime interface ----------------
@@ -109,11 +112,13 @@ void BM_SimulatedRuntime(benchmark::State& state) {
     for (auto _ : state) {
         sim::SimulatedRuntime rt(1);
         std::int64_t wakeups_left = kWakeupsPerRun;
-        for (int i = 0; i < tasks; ++i) rt.spawn(runtime_sleeper(rt, wakeups_left));
+        for (int i = 0; i < tasks; ++i)
+            rt.spawn(runtime_sleeper(rt, wakeups_left));
         rt.run();
         events += static_cast<std::int64_t>(rt.events_processed());
     }
-    state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+    state.counters["events/s"] =
+        benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The `scaleup` command.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <fstream>
@@ -25,7 +25,8 @@ Task<void> demo_worker(Runtime& rt, int id, int wakeups) {
 
 void run_demo(std::uint64_t seed, int workers, int wakeups, sim::TraceRecorder& trace) {
     sim::SimulatedRuntime rt(seed, &trace);
-    for (int id = 0; id < workers; ++id) rt.spawn(demo_worker(rt, id, wakeups));
+    for (int id = 0; id < workers; ++id)
+        rt.spawn(demo_worker(rt, id, wakeups));
     rt.run();
 }
 
@@ -45,8 +46,8 @@ int demo(std::uint64_t seed, int workers, int wakeups, const std::string& trace_
     sim::TraceRecorder trace(options);
     run_demo(seed, workers, wakeups, trace);
     fmt::print("events={} trace_hash={}\n", trace.events(), sim::format_hash(trace.hash()));
-    const auto report = sim::check_determinism(
-        [&](sim::TraceRecorder& t) { run_demo(seed, workers, wakeups, t); });
+    const auto report =
+        sim::check_determinism([&](sim::TraceRecorder& t) { run_demo(seed, workers, wakeups, t); });
     fmt::print("determinism self-check: {}\n", report.describe());
     return report.deterministic ? 0 : 1;
 }
@@ -54,8 +55,9 @@ int demo(std::uint64_t seed, int workers, int wakeups, const std::string& trace_
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"scaleup: the scale-up control plane for ephemeral GitHub Actions runners, and its "
-                 "deterministic simulation harness"};
+    CLI::App app{
+        "scaleup: the scale-up control plane for ephemeral GitHub Actions runners, and its "
+        "deterministic simulation harness"};
     app.require_subcommand(1);
 
     auto* demo_cmd = app.add_subcommand("demo", "Run the simulated-runtime demonstration");
@@ -64,8 +66,10 @@ int main(int argc, char** argv) {
     int wakeups = 100;
     std::string trace_file;
     demo_cmd->add_option("--seed", seed, "Simulation seed");
-    demo_cmd->add_option("--workers", workers, "Concurrent simulated workers")->check(CLI::Range(1, 1'000'000));
-    demo_cmd->add_option("--wakeups", wakeups, "Wake-ups per worker")->check(CLI::Range(1, 1'000'000));
+    demo_cmd->add_option("--workers", workers, "Concurrent simulated workers")
+        ->check(CLI::Range(1, 1'000'000));
+    demo_cmd->add_option("--wakeups", wakeups, "Wake-ups per worker")
+        ->check(CLI::Range(1, 1'000'000));
     demo_cmd->add_option("--trace", trace_file, "Write the canonical trace to this file");
 
     try {
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
-    if (demo_cmd->parsed()) return demo(seed, workers, wakeups, trace_file);
+    if (demo_cmd->parsed())
+        return demo(seed, workers, wakeups, trace_file);
     return 2;
 }

@@ -1,10 +1,10 @@
 // The one source of randomness a simulation may use.
 //
 // xoshiro256** (Blackman and Vigna), seeded through splitmix64, with the project's own
-// distributions. The standard library's engines are portable but its distributions are not (libstdc++
-// and libc++ draw different numbers), so `std::uniform_int_distribution` and friends are banned in
-// core/ and sim/. Every distribution here uses integer arithmetic only: the same seed draws the same
-// numbers on every compiler and machine.
+// distributions. The standard library's engines are portable but its distributions are not
+// (libstdc++ and libc++ draw different numbers), so `std::uniform_int_distribution` and friends are
+// banned in core/ and sim/. Every distribution here uses integer arithmetic only: the same seed
+// draws the same numbers on every compiler and machine.
 #pragma once
 
 #include <array>
@@ -29,7 +29,7 @@ struct Ratio {
 
 /// splitmix64: expands one 64-bit seed into a well-mixed stream; used to seed xoshiro.
 class SplitMix64 {
-public:
+  public:
     explicit constexpr SplitMix64(std::uint64_t state) : state_(state) {}
     constexpr std::uint64_t next() {
         std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
@@ -38,12 +38,12 @@ public:
         return z ^ (z >> 31);
     }
 
-private:
+  private:
     std::uint64_t state_;
 };
 
 class Random {
-public:
+  public:
     /// Seeds the four state words from splitmix64(seed), as the xoshiro authors recommend.
     explicit Random(std::uint64_t seed);
     /// Uses the state as given (for the reference test vectors). Must not be all zero.
@@ -66,7 +66,7 @@ public:
     /// An independent stream: what one component draws does not shift another's draws.
     Random fork();
 
-private:
+  private:
     std::array<std::uint64_t, 4> s_{};
 };
 

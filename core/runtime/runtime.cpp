@@ -35,11 +35,15 @@ struct SpawnedTaskPromise : Runtime::SpawnedLink {
     std::suspend_always initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }
     void return_void() noexcept {}
-    void unhandled_exception() noexcept { runtime.on_unhandled_exception(std::current_exception()); }
+    void unhandled_exception() noexcept {
+        runtime.on_unhandled_exception(std::current_exception());
+    }
 };
 
 namespace {
-SpawnedTaskPromise::Handle run_spawned(Runtime&, Task<void> task) { co_await std::move(task); }
+SpawnedTaskPromise::Handle run_spawned(Runtime&, Task<void> task) {
+    co_await std::move(task);
+}
 }  // namespace
 
 void Runtime::spawn(Task<void> task) {
@@ -48,7 +52,8 @@ void Runtime::spawn(Task<void> task) {
 }
 
 void Runtime::link(SpawnedLink* node) noexcept {
-    if (spawned_.next == nullptr) spawned_.next = spawned_.prev = &spawned_;
+    if (spawned_.next == nullptr)
+        spawned_.next = spawned_.prev = &spawned_;
     node->prev = spawned_.prev;
     node->next = &spawned_;
     spawned_.prev->next = node;
@@ -71,7 +76,8 @@ void Runtime::destroy_spawned_tasks() noexcept {
 }
 
 void CancellationSource::cancel(Runtime& runtime) {
-    if (state_->cancelled) return;
+    if (state_->cancelled)
+        return;
     state_->cancelled = true;
     auto waiters = std::move(state_->waiters);
     state_->waiters.clear();
@@ -95,7 +101,8 @@ void CancellableWait::await_suspend(std::coroutine_handle<> h) {
 }
 
 void CancellableWait::unregister() noexcept {
-    if (!registered) return;
+    if (!registered)
+        return;
     auto& waiters = token.state_->waiters;
     waiters.erase(std::remove(waiters.begin(), waiters.end(), this), waiters.end());
     registered = false;
@@ -107,8 +114,10 @@ Task<bool> with_timeout(Runtime& rt, Duration limit, Task<void> task) {
     auto state = std::make_shared<detail::RaceState<void>>();
     rt.spawn(detail::run_race(rt, state, std::move(task)));
     co_await detail::RaceAwaiter<void>{rt, *state, rt.now() + limit};
-    if (!state->finished) co_return false;
-    if (state->error) std::rethrow_exception(state->error);
+    if (!state->finished)
+        co_return false;
+    if (state->error)
+        std::rethrow_exception(state->error);
     co_return true;
 }
 

@@ -1,9 +1,9 @@
 // The runtime seam: everything the core needs from the world it runs in.
 //
 // The core is written against `Runtime` alone: the time, timers (sleep, timeouts, cancellation),
-// spawning tasks, one random source, and a trace of what happened. `sim::SimulatedRuntime` implements
-// it on a virtual clock with an event queue; `adapters::AsioRuntime` on a Boost.Asio io_context. A
-// runtime is an object, never a global: several simulations can run in one process.
+// spawning tasks, one random source, and a trace of what happened. `sim::SimulatedRuntime`
+// implements it on a virtual clock with an event queue; `adapters::AsioRuntime` on a Boost.Asio
+// io_context. A runtime is an object, never a global: several simulations can run in one process.
 #pragma once
 
 #include <coroutine>
@@ -23,7 +23,7 @@ namespace scaleup {
 using TimerId = std::uint64_t;
 
 class Runtime {
-public:
+  public:
     virtual ~Runtime();
 
     virtual Instant now() const noexcept = 0;
@@ -41,9 +41,9 @@ public:
     /// One event of the run: which component, what happened, and its fields ("key=value ...").
     virtual void trace(std::string_view component, std::string_view event, std::string_view fields);
 
-    /// Runs `task` concurrently, starting after the current event. The runtime owns it: a task still
-    /// suspended when the runtime is destroyed is destroyed with it. An exception escaping a spawned
-    /// task is a bug; the runtime reports it (the simulation stops with it).
+    /// Runs `task` concurrently, starting after the current event. The runtime owns it: a task
+    /// still suspended when the runtime is destroyed is destroyed with it. An exception escaping a
+    /// spawned task is a bug; the runtime reports it (the simulation stops with it).
     void spawn(Task<void> task);
     /// Number of spawned tasks that have not finished.
     std::size_t live_tasks() const noexcept { return live_tasks_; }
@@ -62,12 +62,12 @@ public:
     /// Called with the exception that escaped a spawned task.
     virtual void on_unhandled_exception(std::exception_ptr error) = 0;
 
-protected:
+  protected:
     /// Destroys every spawned task that is still suspended, oldest first. Derived runtimes call it
     /// from their destructor, while their timer queue still exists.
     void destroy_spawned_tasks() noexcept;
 
-private:
+  private:
     friend struct SpawnedTaskPromise;
     struct SpawnedLink {
         SpawnedLink* prev = nullptr;
@@ -94,27 +94,28 @@ struct CancellationState {
 }  // namespace detail
 
 class CancellationToken {
-public:
+  public:
     CancellationToken() = default;
     bool cancelled() const noexcept { return state_ && state_->cancelled; }
     bool can_be_cancelled() const noexcept { return static_cast<bool>(state_); }
 
-private:
+  private:
     friend class CancellationSource;
     friend struct detail::CancellableWait;
-    explicit CancellationToken(std::shared_ptr<detail::CancellationState> s) : state_(std::move(s)) {}
+    explicit CancellationToken(std::shared_ptr<detail::CancellationState> s)
+        : state_(std::move(s)) {}
     std::shared_ptr<detail::CancellationState> state_;
 };
 
 class CancellationSource {
-public:
+  public:
     CancellationSource() : state_(std::make_shared<detail::CancellationState>()) {}
     CancellationToken token() const { return CancellationToken{state_}; }
     bool cancelled() const noexcept { return state_->cancelled; }
     /// Wakes every sleep waiting on a token of this source, in the order they started waiting.
     void cancel(Runtime& runtime);
 
-private:
+  private:
     std::shared_ptr<detail::CancellationState> state_;
 };
 
@@ -220,7 +221,8 @@ struct RaceAwaiter {
         state.timer = runtime.schedule(deadline, h);
     }
     void await_resume() noexcept {
-        if (!state.finished) state.timed_out = true;
+        if (!state.finished)
+            state.timed_out = true;
     }
 };
 }  // namespace detail
@@ -231,8 +233,10 @@ Task<std::optional<T>> with_timeout(Runtime& rt, Duration limit, Task<T> task) {
     auto state = std::make_shared<detail::RaceState<T>>();
     rt.spawn(detail::run_race(rt, state, std::move(task)));
     co_await detail::RaceAwaiter<T>{rt, *state, rt.now() + limit};
-    if (!state->finished) co_return std::nullopt;
-    if (state->error) std::rethrow_exception(state->error);
+    if (!state->finished)
+        co_return std::nullopt;
+    if (state->error)
+        std::rethrow_exception(state->error);
     co_return std::move(state->value);
 }
 

@@ -1,9 +1,10 @@
 // Task<T>: the coroutine type the core's sequential logic is written in.
 //
 // A Task is lazy (nothing runs until it is awaited or spawned), owns its frame, and resumes its
-// awaiter by symmetric transfer, so a chain of awaits costs no stack. Exceptions thrown inside a Task
-// come out of the `co_await`. The same Task runs on the simulated runtime and on the Boost.Asio one:
-// it knows nothing of either; only awaiting a `Runtime` (sleep, timers) reaches the scheduler.
+// awaiter by symmetric transfer, so a chain of awaits costs no stack. Exceptions thrown inside a
+// Task come out of the `co_await`. The same Task runs on the simulated runtime and on the
+// Boost.Asio one: it knows nothing of either; only awaiting a `Runtime` (sleep, timers) reaches the
+// scheduler.
 //
 // Rule for callers: a coroutine keeps references, so take coroutine parameters by value unless the
 // referenced object provably outlives the Task (ports and components owned by the world do).
@@ -38,7 +39,8 @@ struct PromiseBase {
     FinalAwaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception = std::current_exception(); }
     void rethrow_if_failed() {
-        if (exception) std::rethrow_exception(exception);
+        if (exception)
+            std::rethrow_exception(exception);
     }
 };
 
@@ -67,7 +69,7 @@ struct Promise<void> : PromiseBase {
 
 template <typename T>
 class [[nodiscard]] Task {
-public:
+  public:
     using promise_type = detail::Promise<T>;
     using Handle = std::coroutine_handle<promise_type>;
 
@@ -105,9 +107,10 @@ public:
     /// For runtimes only: give up ownership of the frame.
     Handle release() noexcept { return std::exchange(handle_, {}); }
 
-private:
+  private:
     void destroy() noexcept {
-        if (handle_) handle_.destroy();
+        if (handle_)
+            handle_.destroy();
         handle_ = {};
     }
     Handle handle_;

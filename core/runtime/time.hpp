@@ -1,8 +1,9 @@
 // Time in scaleup is an integer count of nanoseconds, never a float.
 //
-// `Instant` is a point on the runtime's clock, measured from the Unix epoch so that the core can put
-// it in JWT claims and compare it with GitHub's `x-ratelimit-reset`. The clock type has no `now()`:
-// only a `Runtime` knows the time, so nothing in core/ or sim/ can read the wall clock by accident.
+// `Instant` is a point on the runtime's clock, measured from the Unix epoch so that the core can
+// put it in JWT claims and compare it with GitHub's `x-ratelimit-reset`. The clock type has no
+// `now()`: only a `Runtime` knows the time, so nothing in core/ or sim/ can read the wall clock by
+// accident.
 #pragma once
 
 #include <chrono>
@@ -22,14 +23,28 @@ struct RuntimeClock {
 using Duration = RuntimeClock::duration;
 using Instant = RuntimeClock::time_point;
 
-constexpr Duration nanoseconds(std::int64_t n) { return Duration{n}; }
-constexpr Duration microseconds(std::int64_t n) { return Duration{n * 1'000}; }
-constexpr Duration milliseconds(std::int64_t n) { return Duration{n * 1'000'000}; }
-constexpr Duration seconds(std::int64_t n) { return Duration{n * 1'000'000'000}; }
-constexpr Duration minutes(std::int64_t n) { return seconds(n * 60); }
-constexpr Duration hours(std::int64_t n) { return seconds(n * 3600); }
+constexpr Duration nanoseconds(std::int64_t n) {
+    return Duration{n};
+}
+constexpr Duration microseconds(std::int64_t n) {
+    return Duration{n * 1'000};
+}
+constexpr Duration milliseconds(std::int64_t n) {
+    return Duration{n * 1'000'000};
+}
+constexpr Duration seconds(std::int64_t n) {
+    return Duration{n * 1'000'000'000};
+}
+constexpr Duration minutes(std::int64_t n) {
+    return seconds(n * 60);
+}
+constexpr Duration hours(std::int64_t n) {
+    return seconds(n * 3600);
+}
 
-constexpr Instant instant_from_unix_seconds(std::int64_t s) { return Instant{seconds(s)}; }
+constexpr Instant instant_from_unix_seconds(std::int64_t s) {
+    return Instant{seconds(s)};
+}
 constexpr std::int64_t unix_seconds(Instant t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -37,6 +52,8 @@ constexpr std::int64_t unix_seconds(Instant t) {
 /// "12.345678901s": exact, fixed width fraction, for traces and messages.
 std::string format_duration(Duration d);
 /// Seconds since the runtime's epoch, as `format_duration` does.
-inline std::string format_instant(Instant t) { return format_duration(t.time_since_epoch()); }
+inline std::string format_instant(Instant t) {
+    return format_duration(t.time_since_epoch());
+}
 
 }  // namespace scaleup

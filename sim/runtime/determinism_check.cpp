@@ -30,7 +30,8 @@ DeterminismReport check_determinism(const std::function<void(TraceRecorder&)>& r
     report.first_events = first.events();
     report.second_events = second.events();
     report.deterministic = first.hash() == second.hash() && first.events() == second.events();
-    if (report.deterministic) return report;
+    if (report.deterministic)
+        return report;
 
     const auto& a = first.event_hashes();
     const auto& b = second.event_hashes();

@@ -22,7 +22,8 @@ struct DeterminismReport {
     std::uint64_t second_hash = 0;
     std::uint64_t first_events = 0;
     std::uint64_t second_events = 0;
-    /// Index of the first divergent event, and how each run recorded it ("<no event>" past the end).
+    /// Index of the first divergent event, and how each run recorded it ("<no event>" past the
+    /// end).
     std::optional<std::uint64_t> divergent_index;
     std::string first_line;
     std::string second_line;

@@ -7,7 +7,9 @@ namespace scaleup::sim {
 SimulatedRuntime::SimulatedRuntime(std::uint64_t seed, TraceRecorder* trace, Instant start)
     : seed_(seed), now_(start), random_(seed), trace_(trace) {}
 
-SimulatedRuntime::~SimulatedRuntime() { destroy_spawned_tasks(); }
+SimulatedRuntime::~SimulatedRuntime() {
+    destroy_spawned_tasks();
+}
 
 TimerId SimulatedRuntime::schedule(Instant at, std::coroutine_handle<> h) {
     const TimerId id = next_id_++;
@@ -19,20 +21,24 @@ TimerId SimulatedRuntime::schedule(Instant at, std::coroutine_handle<> h) {
 void SimulatedRuntime::cancel_timer(TimerId id) noexcept {
     // Callers cancel only timers that have not fired (see Runtime::cancel_timer), so every id
     // remembered here is still in the queue and is erased when it surfaces.
-    if (id != 0 && id < next_id_) cancelled_.insert(id);
+    if (id != 0 && id < next_id_)
+        cancelled_.insert(id);
 }
 
 void SimulatedRuntime::trace(std::string_view component, std::string_view event,
                              std::string_view fields) {
-    if (trace_ != nullptr) trace_->record(now_, component, event, fields);
+    if (trace_ != nullptr)
+        trace_->record(now_, component, event, fields);
 }
 
 void SimulatedRuntime::on_unhandled_exception(std::exception_ptr error) {
-    if (!failure_) failure_ = error;
+    if (!failure_)
+        failure_ = error;
 }
 
 void SimulatedRuntime::rethrow_failure() {
-    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+    if (failure_)
+        std::rethrow_exception(std::exchange(failure_, nullptr));
 }
 
 bool SimulatedRuntime::step() {
@@ -40,7 +46,8 @@ bool SimulatedRuntime::step() {
         std::pop_heap(queue_.begin(), queue_.end(), later);
         const Event event = queue_.back();
         queue_.pop_back();
-        if (!cancelled_.empty() && cancelled_.erase(event.id) > 0) continue;
+        if (!cancelled_.empty() && cancelled_.erase(event.id) > 0)
+            continue;
         now_ = event.at;
         ++events_processed_;
         event.handle.resume();
@@ -52,10 +59,12 @@ bool SimulatedRuntime::step() {
 
 void SimulatedRuntime::run_until(Instant deadline) {
     while (!queue_.empty()) {
-        if (queue_.front().at > deadline) break;
+        if (queue_.front().at > deadline)
+            break;
         step();
     }
-    if (deadline > now_) now_ = deadline;
+    if (deadline > now_)
+        now_ = deadline;
 }
 
 void SimulatedRuntime::run() {

@@ -1,10 +1,10 @@
 // SimulatedRuntime: the deterministic implementation of the runtime seam.
 //
 // Virtual time starts at a fixed epoch and moves only when the loop takes the next event: the event
-// queue is a binary heap ordered by (time, insertion sequence), so events due at the same instant run
-// in the order they were scheduled, and nothing ever sleeps for real. One seeded xoshiro256** stream
-// is the only randomness. No threads, no wall clock, no ordering by address: the same seed and build
-// give the same run. Each simulation is one object; any number can live in one process.
+// queue is a binary heap ordered by (time, insertion sequence), so events due at the same instant
+// run in the order they were scheduled, and nothing ever sleeps for real. One seeded xoshiro256**
+// stream is the only randomness. No threads, no wall clock, no ordering by address: the same seed
+// and build give the same run. Each simulation is one object; any number can live in one process.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ namespace scaleup::sim {
 inline constexpr Instant kSimulationEpoch = instant_from_unix_seconds(1'767'225'600);
 
 class SimulatedRuntime final : public Runtime {
-public:
+  public:
     explicit SimulatedRuntime(std::uint64_t seed, TraceRecorder* trace = nullptr,
                               Instant start = kSimulationEpoch);
     ~SimulatedRuntime() override;
@@ -50,7 +50,7 @@ public:
     std::uint64_t events_processed() const noexcept { return events_processed_; }
     std::size_t pending_events() const noexcept { return queue_.size() - cancelled_.size(); }
 
-private:
+  private:
     struct Event {
         Instant at;
         TimerId id;  // doubles as the insertion sequence

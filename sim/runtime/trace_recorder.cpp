@@ -18,7 +18,8 @@ std::uint64_t fold(std::uint64_t hash, std::string_view bytes) {
 
 std::string TraceRecorder::format_line(Instant at, std::string_view component,
                                        std::string_view event, std::string_view fields) {
-    if (fields.empty()) return fmt::format("{} {} {}", format_instant(at), component, event);
+    if (fields.empty())
+        return fmt::format("{} {} {}", format_instant(at), component, event);
     return fmt::format("{} {} {} {}", format_instant(at), component, event, fields);
 }
 
@@ -26,13 +27,19 @@ void TraceRecorder::record(Instant at, std::string_view component, std::string_v
                            std::string_view fields) {
     std::string line = format_line(at, component, event, fields);
     hash_ = fold(fold(hash_, line), "\n");
-    if (options_.keep_event_hashes) event_hashes_.push_back(hash_);
-    if (options_.capture_index && *options_.capture_index == events_) captured_ = line;
-    if (options_.sink != nullptr) *options_.sink << line << '\n';
-    if (options_.keep_lines) lines_.push_back(std::move(line));
+    if (options_.keep_event_hashes)
+        event_hashes_.push_back(hash_);
+    if (options_.capture_index && *options_.capture_index == events_)
+        captured_ = line;
+    if (options_.sink != nullptr)
+        *options_.sink << line << '\n';
+    if (options_.keep_lines)
+        lines_.push_back(std::move(line));
     ++events_;
 }
 
-std::string format_hash(std::uint64_t hash) { return fmt::format("0x{:016x}", hash); }
+std::string format_hash(std::uint64_t hash) {
+    return fmt::format("0x{:016x}", hash);
+}
 
 }  // namespace scaleup::sim

@@ -3,8 +3,8 @@
 // Every event becomes one text line, "<sim time> <component> <event> <fields>", folded into a
 // running 64-bit FNV-1a hash. Two runs of the same seed and build produce the same lines, so the
 // same hash; a changed hash means the run changed. The recorder can keep every line (for --trace
-// files and tests), keep only the per-event hashes (to locate the first divergence cheaply), or keep
-// nothing but the running hash (the fast default for sweeps).
+// files and tests), keep only the per-event hashes (to locate the first divergence cheaply), or
+// keep nothing but the running hash (the fast default for sweeps).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@
 namespace scaleup::sim {
 
 class TraceRecorder {
-public:
+  public:
     struct Options {
         bool keep_lines = false;         // every line in memory
         bool keep_event_hashes = false;  // the running hash after each event
@@ -44,7 +44,7 @@ public:
     static std::string format_line(Instant at, std::string_view component, std::string_view event,
                                    std::string_view fields);
 
-private:
+  private:
     Options options_;
     std::uint64_t hash_ = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
     std::uint64_t events_ = 0;

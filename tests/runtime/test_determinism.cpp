@@ -26,7 +26,8 @@ Task<void> worker(Runtime& rt, int id, int wakeups, const int* leak) {
 
 void run_workers(std::uint64_t seed, TraceRecorder& trace, const int* leak) {
     SimulatedRuntime rt(seed, &trace);
-    for (int id = 0; id < 8; ++id) rt.spawn(worker(rt, id, 100, leak));
+    for (int id = 0; id < 8; ++id)
+        rt.spawn(worker(rt, id, 100, leak));
     rt.run();
 }
 }  // namespace
@@ -58,13 +59,15 @@ TEST_CASE("trace lines are canonical: exact time, component, event, fields") {
 }
 
 TEST_CASE("the determinism check passes a deterministic simulation") {
-    const auto report = sim::check_determinism([](TraceRecorder& t) { run_workers(5, t, nullptr); });
+    const auto report =
+        sim::check_determinism([](TraceRecorder& t) { run_workers(5, t, nullptr); });
     CHECK(report.deterministic);
     CHECK(report.first_events == 800);
     CHECK_FALSE(report.divergent_index.has_value());
 }
 
-TEST_CASE("the determinism check catches injected non-determinism and names the first divergent event") {
+TEST_CASE(
+    "the determinism check catches injected non-determinism and names the first divergent event") {
     // A counter outside the simulation: each run sees a different value, as a run reading the wall
     // clock or a heap address would.
     int outside_state = 0;
@@ -81,8 +84,7 @@ TEST_CASE("the determinism check catches injected non-determinism and names the 
     run_workers(5, clean, nullptr);
     const auto& lines = clean.lines();
     std::uint64_t expected = 0;
-    while (expected < lines.size() &&
-           lines[expected].find("id=3 i=50 ") == std::string::npos) {
+    while (expected < lines.size() && lines[expected].find("id=3 i=50 ") == std::string::npos) {
         ++expected;
     }
     CHECK(*report.divergent_index == expected);

@@ -17,11 +17,18 @@ TEST_CASE("splitmix64 matches the reference output for seed 0") {
 
 TEST_CASE("xoshiro256** matches the reference output for state {1, 2, 3, 4}") {
     auto rng = Random::from_state({1, 2, 3, 4});
-    const std::array<std::uint64_t, 10> expected{
-        11520ULL, 0ULL, 1509978240ULL, 1215971899390074240ULL, 1216172134540287360ULL,
-        607988272756665600ULL, 16172922978634559625ULL, 8476171486693032832ULL,
-        10595114339597558777ULL, 2904607092377533576ULL};
-    for (const auto value : expected) CHECK(rng.next_u64() == value);
+    const std::array<std::uint64_t, 10> expected{11520ULL,
+                                                 0ULL,
+                                                 1509978240ULL,
+                                                 1215971899390074240ULL,
+                                                 1216172134540287360ULL,
+                                                 607988272756665600ULL,
+                                                 16172922978634559625ULL,
+                                                 8476171486693032832ULL,
+                                                 10595114339597558777ULL,
+                                                 2904607092377533576ULL};
+    for (const auto value : expected)
+        CHECK(rng.next_u64() == value);
 }
 
 TEST_CASE("golden values: seeded streams and distributions never change (traces depend on them)") {
@@ -45,7 +52,8 @@ TEST_CASE("below stays in range and reaches every value") {
         REQUIRE(v < 7);
         ++counts[v];
     }
-    for (const int c : counts) CHECK(c > 800);  // expectation 1000; 800 is > 6 sigma away
+    for (const int c : counts)
+        CHECK(c > 800);  // expectation 1000; 800 is > 6 sigma away
     CHECK_THROWS(rng.below(0));
 }
 
@@ -67,7 +75,8 @@ TEST_CASE("between is inclusive at both ends") {
 TEST_CASE("chance honours exact ratios, including never and always") {
     Random rng(3);
     int hits = 0;
-    for (int i = 0; i < 10'000; ++i) hits += rng.chance(Ratio::percent(25)) ? 1 : 0;
+    for (int i = 0; i < 10'000; ++i)
+        hits += rng.chance(Ratio::percent(25)) ? 1 : 0;
     CHECK(hits > 2300);
     CHECK(hits < 2700);
     for (int i = 0; i < 100; ++i) {

@@ -10,7 +10,8 @@ using namespace scaleup;
 using sim::SimulatedRuntime;
 
 namespace {
-Task<void> sleep_then_log(Runtime& rt, Duration d, std::string name, std::vector<std::string>& log) {
+Task<void> sleep_then_log(Runtime& rt, Duration d, std::string name,
+                          std::vector<std::string>& log) {
     co_await rt.sleep(d);
     log.push_back(name);
 }

@@ -17,7 +17,8 @@ Task<int> add_after(Runtime& rt, int a, int b, Duration delay) {
 }
 
 Task<int> nested(Runtime& rt, int depth) {
-    if (depth == 0) co_return 0;
+    if (depth == 0)
+        co_return 0;
     const int below = co_await nested(rt, depth - 1);
     co_return below + 1;
 }
@@ -46,8 +47,8 @@ TEST_CASE("nested awaits of tasks that finish synchronously pass values up the c
     // a far deeper chain would test the optimiser rather than the Task type.
     SimulatedRuntime rt(1);
     int result = -1;
-    rt.spawn([](Runtime& r, int& out) -> Task<void> { out = co_await nested(r, 1'000); }(rt,
-                                                                                        result));
+    rt.spawn(
+        [](Runtime& r, int& out) -> Task<void> { out = co_await nested(r, 1'000); }(rt, result));
     rt.run();
     CHECK(result == 1'000);
 }
