@@ -1,0 +1,61 @@
+// with_retries: one backend call under the core's retry rules.
+//
+// - Each try is bounded by `call_timeout` and by the time left before `deadline`; a try that times
+//   out is an `unknown_outcome` error (the far side may have acted), which is retryable.
+// - Non-retryable errors return at once.
+// - Rate limits wait until `retry_at` (GitHub's reset), secondary limits until `retry_at` or the
+//   configured default (60 s); everything else backs off exponentially with full jitter drawn from
+//   the runtime's random source, so retries from many consumers spread out deterministically.
+// - A wait that would end past `deadline` is not slept through: the error comes back with
+//   `retry_at` set, and the caller returns the message with that visibility delay instead.
+//
+// `call` must return a port's Task directly (`[&] { return port.op(args); }`), not be a coroutine
+// lambda: after a timeout the abandoned Task outlives this frame, and must not refer to it.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+
+#include "core/common/result.hpp"
+#include "core/config/scale_up_config.hpp"
+#include "core/runtime/runtime.hpp"
+
+namespace scaleup {
+
+struct RetryRules {
+    RetryBudget budget;
+    Duration call_timeout = seconds(10);
+    Duration secondary_rate_limit_default = seconds(60);
+};
+
+/// How long to wait after the `attempt`-th failed try (1-based) before the next one.
+Duration retry_wait(Runtime& rt, const ServiceError& error, int attempt, const RetryRules& rules);
+
+/// Sets `retry_at` on a retryable error that has none: when the caller should try again.
+ServiceError with_retry_time(ServiceError error, Instant at);
+
+template <typename T, typename Call>
+Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Call call) {
+    for (int attempt = 1;; ++attempt) {
+        const Duration left = deadline - rt.now();
+        if (left <= Duration{0}) {
+            co_return make_error(ErrorKind::transient, "runtime", "deadline",
+                                 "no time left before the deadline", rt.now());
+        }
+        std::optional<Result<T>> outcome =
+            co_await with_timeout(rt, std::min(rules.call_timeout, left), call());
+        if (!outcome) {
+            outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
+                                       "no answer within the call timeout"));
+        }
+        if (outcome->ok() || !outcome->error().retryable()) co_return std::move(*outcome);
+        const Duration wait = retry_wait(rt, outcome->error(), attempt, rules);
+        const Instant retry_at = rt.now() + wait;
+        if (attempt >= rules.budget.attempts || retry_at > deadline) {
+            co_return with_retry_time(outcome->error(), retry_at);
+        }
+        co_await rt.sleep(wait);
+    }
+}
+
+}  // namespace scaleup

@@ -1,0 +1,75 @@
+// GitHubPort: the GitHub App API calls the control plane makes.
+//
+// The core decides the JWT claims (so `iat` backdating and the unique `jti` are core policy, tested
+// in simulation); the adapter signs them with the App's RS256 key. HTTP, JSON and headers stay in the
+// adapter: a rate limit comes back as ErrorKind::rate_limited with `retry_at` set from
+// `x-ratelimit-reset`, a secondary limit as secondary_rate_limited with `retry_at` from `retry-after`
+// when GitHub sent one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/runtime/task.hpp"
+#include "core/runtime/time.hpp"
+
+namespace scaleup {
+
+/// Claims of a GitHub App JWT, in Unix seconds.
+struct AppJwtClaims {
+    std::string issuer;  // App id or client id
+    std::int64_t issued_at = 0;
+    std::int64_t expires_at = 0;
+    std::string jwt_id;  // jti: unique, so two mints in one second never send identical JWTs
+};
+
+struct InstallationToken {
+    std::string token;
+    Instant expires_at{};
+};
+
+/// Whose runners these are: an organization, or one repository (repo-level runners).
+struct RunnerOwner {
+    std::string owner;  // organization or user login
+    std::string repo;   // empty for organization-level runners
+    bool is_org_level() const { return repo.empty(); }
+    std::string key() const { return repo.empty() ? owner : owner + "/" + repo; }
+    friend bool operator==(const RunnerOwner&, const RunnerOwner&) = default;
+    friend auto operator<=>(const RunnerOwner&, const RunnerOwner&) = default;
+};
+
+enum class JobStatus { queued, in_progress, completed, waiting, other };
+
+struct JitConfigRequest {
+    RunnerOwner owner;
+    std::string runner_name;
+    std::int64_t runner_group_id = 1;
+    std::vector<std::string> labels;
+};
+
+struct JitConfig {
+    std::int64_t runner_id = 0;
+    std::string encoded_jit_config;
+};
+
+class GitHubPort {
+public:
+    virtual ~GitHubPort() = default;
+    /// POST /app/installations/{id}/access_tokens with a JWT built from `claims`.
+    virtual Task<Result<InstallationToken>> create_installation_token(std::int64_t installation_id,
+                                                                      AppJwtClaims claims) = 0;
+    /// GET /orgs/{org}/installation or /repos/{owner}/{repo}/installation.
+    virtual Task<Result<std::int64_t>> find_installation(RunnerOwner owner,
+                                                         AppJwtClaims claims) = 0;
+    /// GET /repos/{owner}/{repo}/actions/jobs/{job_id}.
+    virtual Task<Result<JobStatus>> get_job_status(std::string token, std::string owner,
+                                                   std::string repo, std::int64_t job_id) = 0;
+    /// POST .../actions/runners/generate-jitconfig.
+    virtual Task<Result<JitConfig>> generate_jit_config(std::string token,
+                                                        JitConfigRequest request) = 0;
+};
+
+}  // namespace scaleup

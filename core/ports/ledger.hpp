@@ -1,0 +1,48 @@
+// LedgerPort: the control plane's durable record (Postgres in production).
+//
+// Two things must survive crashes, redeliveries and several consumers at once: which job already
+// got an instance (so a duplicate message launches nothing), and how many runner slots are taken
+// (so the maximum holds across consumers). Every operation is idempotent by its key: a retry after a
+// dropped connection with an unknown commit outcome never double-counts a slot or a launch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/runtime/task.hpp"
+#include "core/runtime/time.hpp"
+
+namespace scaleup {
+
+struct LaunchedInstance {
+    std::string instance_id;
+    std::int64_t job_id = 0;  // the job whose message caused the launch (bookkeeping only)
+};
+
+class LedgerPort {
+public:
+    virtual ~LedgerPort() = default;
+
+    /// Atomically reserves up to `wanted` runner slots without the total of live slots (reserved
+    /// or held by instances) exceeding `maximum`; returns how many were granted. Idempotent by
+    /// `reservation_id`: a retry returns the first grant. Unbound reservations expire at
+    /// `lease_until`, so a consumer that crashed mid-launch does not leak capacity.
+    virtual Task<Result<int>> reserve_slots(std::string reservation_id, int wanted, int maximum,
+                                            Instant lease_until) = 0;
+    /// Turns reserved slots into slots held by these instances, records which job each launch
+    /// served, and releases whatever the reservation has left. Idempotent by `reservation_id`.
+    virtual Task<Status> commit_launch(std::string reservation_id,
+                                       std::vector<LaunchedInstance> instances) = 0;
+    /// Releases the slot an instance held (terminated, failed to configure). Idempotent.
+    virtual Task<Status> release_instance(std::string instance_id) = 0;
+    /// Marks the job's instance as configured (config stored): from then on the job is served.
+    virtual Task<Status> mark_configured(std::int64_t job_id, std::string instance_id) = 0;
+    /// The configured instance that already serves this job, if any.
+    virtual Task<Result<std::optional<std::string>>> configured_instance_for_job(
+        std::int64_t job_id) = 0;
+};
+
+}  // namespace scaleup
