@@ -20,7 +20,9 @@ std::string escape_token(const std::string& key) {
     return out;
 }
 
-const char* type_name(const nlohmann::json& v) { return v.type_name(); }
+const char* type_name(const nlohmann::json& v) {
+    return v.type_name();
+}
 }  // namespace
 
 InputError::InputError(std::string pointer, std::string problem)
@@ -61,7 +63,9 @@ const nlohmann::json& JsonReader::field(const std::string& key) const {
     return *it;
 }
 
-const nlohmann::json& JsonReader::raw(const std::string& key) const { return field(key); }
+const nlohmann::json& JsonReader::raw(const std::string& key) const {
+    return field(key);
+}
 
 std::string JsonReader::string(const std::string& key) const {
     const auto& v = field(key);
@@ -82,27 +86,29 @@ std::int64_t JsonReader::integer(const std::string& key, std::int64_t min, std::
                          fmt::format("expected an integer, found {}", type_name(v)));
     }
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-        throw InputError(pointer_of(key), fmt::format("expected at most {}", max));
+        throw InputError(pointer_of(key), fmt::format("expected an integer from {} to {}, found {}",
+                                                      min, max, v.get<std::uint64_t>()));
     }
     const auto value = v.get<std::int64_t>();
     if (value < min || value > max) {
-        throw InputError(pointer_of(key),
-                         fmt::format("expected an integer from {} to {}, found {}", min, max, value));
+        throw InputError(pointer_of(key), fmt::format("expected an integer from {} to {}, found {}",
+                                                      min, max, value));
     }
     return value;
 }
 
-std::int64_t JsonReader::integer_or(const std::string& key, std::int64_t fallback,
-                                    std::int64_t min, std::int64_t max) const {
+std::int64_t JsonReader::integer_or(const std::string& key, std::int64_t fallback, std::int64_t min,
+                                    std::int64_t max) const {
     return has(key) ? integer(key, min, max) : fallback;
 }
 
 bool JsonReader::boolean_or(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
+    if (!has(key))
+        return fallback;
     const auto& v = field(key);
     if (!v.is_boolean()) {
-        throw InputError(pointer_of(key), fmt::format("expected true or false, found {}",
-                                                      type_name(v)));
+        throw InputError(pointer_of(key),
+                         fmt::format("expected true or false, found {}", type_name(v)));
     }
     return v.get<bool>();
 }
@@ -110,8 +116,8 @@ bool JsonReader::boolean_or(const std::string& key, bool fallback) const {
 std::vector<std::string> JsonReader::strings(const std::string& key) const {
     const auto& v = field(key);
     if (!v.is_array()) {
-        throw InputError(pointer_of(key), fmt::format("expected an array of strings, found {}",
-                                                      type_name(v)));
+        throw InputError(pointer_of(key),
+                         fmt::format("expected an array of strings, found {}", type_name(v)));
     }
     std::vector<std::string> out;
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -129,8 +135,8 @@ std::vector<std::string> JsonReader::strings_or(const std::string& key,
     return has(key) ? strings(key) : fallback;
 }
 
-Duration JsonReader::seconds_or(const std::string& key, Duration fallback,
-                                std::int64_t min_seconds, std::int64_t max_seconds) const {
+Duration JsonReader::seconds_or(const std::string& key, Duration fallback, std::int64_t min_seconds,
+                                std::int64_t max_seconds) const {
     return has(key) ? seconds(integer(key, min_seconds, max_seconds)) : fallback;
 }
 

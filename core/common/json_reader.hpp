@@ -1,7 +1,8 @@
 // JsonReader: strict reading of JSON input (config files, queue messages, scenario files).
 //
-// Bad input gets an InputError naming the JSON pointer of the offending field and what was expected;
-// a key nobody reads is an error too, so a misspelt key never silently falls back to a default.
+// Bad input gets an InputError naming the JSON pointer of the offending field and what was
+// expected; a key nobody reads is an error too, so a misspelt key never silently falls back to a
+// default.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +18,12 @@
 namespace scaleup {
 
 class InputError : public std::runtime_error {
-public:
+  public:
     InputError(std::string pointer, std::string problem);
     const std::string& pointer() const noexcept { return pointer_; }
     const std::string& problem() const noexcept { return problem_; }
 
-private:
+  private:
     std::string pointer_;
     std::string problem_;
 };
@@ -31,7 +32,7 @@ private:
 nlohmann::json parse_json(const std::string& text);
 
 class JsonReader {
-public:
+  public:
     /// Precondition: none; a non-object value is reported as an InputError at `pointer`.
     JsonReader(const nlohmann::json& object, std::string pointer);
 
@@ -56,7 +57,7 @@ public:
     /// Reports any key that no accessor asked for.
     void reject_unknown_keys() const;
 
-private:
+  private:
     const nlohmann::json& field(const std::string& key) const;
     const nlohmann::json& object_;
     std::string pointer_;

@@ -6,18 +6,30 @@ namespace scaleup {
 
 const char* to_string(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::transient: return "transient";
-        case ErrorKind::throttled: return "throttled";
-        case ErrorKind::rate_limited: return "rate_limited";
-        case ErrorKind::secondary_rate_limited: return "secondary_rate_limited";
-        case ErrorKind::unauthorized: return "unauthorized";
-        case ErrorKind::forbidden: return "forbidden";
-        case ErrorKind::not_found: return "not_found";
-        case ErrorKind::conflict: return "conflict";
-        case ErrorKind::invalid: return "invalid";
-        case ErrorKind::capacity: return "capacity";
-        case ErrorKind::unknown_outcome: return "unknown_outcome";
-        case ErrorKind::permanent: return "permanent";
+        case ErrorKind::transient:
+            return "transient";
+        case ErrorKind::throttled:
+            return "throttled";
+        case ErrorKind::rate_limited:
+            return "rate_limited";
+        case ErrorKind::secondary_rate_limited:
+            return "secondary_rate_limited";
+        case ErrorKind::unauthorized:
+            return "unauthorized";
+        case ErrorKind::forbidden:
+            return "forbidden";
+        case ErrorKind::not_found:
+            return "not_found";
+        case ErrorKind::conflict:
+            return "conflict";
+        case ErrorKind::invalid:
+            return "invalid";
+        case ErrorKind::capacity:
+            return "capacity";
+        case ErrorKind::unknown_outcome:
+            return "unknown_outcome";
+        case ErrorKind::permanent:
+            return "permanent";
     }
     return "permanent";
 }

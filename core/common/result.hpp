@@ -1,8 +1,8 @@
 // Result<T>: a value or a typed ServiceError, the return type of every port call.
 //
 // Every call to a backend can fail. The error says which service failed, and how. Its `kind` tells
-// the core whether to retry and how; `retry_at` carries a rate limit's reset time. Exceptions are kept
-// for bugs: a port never throws for a service failure.
+// the core whether to retry and how; `retry_at` carries a rate limit's reset time. Exceptions are
+// kept for bugs: a port never throws for a service failure.
 #pragma once
 
 #include <optional>
@@ -52,8 +52,8 @@ inline ServiceError make_error(ErrorKind kind, std::string service, std::string 
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  public:
+    Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
     Result(ServiceError error) : v_(std::move(error)) {}  // NOLINT
 
     bool ok() const noexcept { return v_.index() == 0; }
@@ -63,7 +63,7 @@ public:
     T&& value() && { return std::get<0>(std::move(v_)); }
     const ServiceError& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, ServiceError> v_;
 };
 
@@ -72,6 +72,8 @@ struct Done {
 };
 /// The result of an operation that returns nothing but can fail.
 using Status = Result<Done>;
-inline Status ok_status() { return Status{Done{}}; }
+inline Status ok_status() {
+    return Status{Done{}};
+}
 
 }  // namespace scaleup

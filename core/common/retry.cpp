@@ -7,18 +7,21 @@ Duration retry_wait(Runtime& rt, const ServiceError& error, int attempt, const R
         return std::max(Duration{0}, *error.retry_at - rt.now());
     }
     if (error.kind == ErrorKind::secondary_rate_limited) {
-        if (error.retry_at) return std::max(Duration{0}, *error.retry_at - rt.now());
+        if (error.retry_at)
+            return std::max(Duration{0}, *error.retry_at - rt.now());
         return rules.secondary_rate_limit_default;
     }
     // Full jitter: uniform in [0, min(max, base * 2^(attempt-1))].
     Duration ceiling = rules.budget.base_backoff;
-    for (int i = 1; i < attempt && ceiling < rules.budget.max_backoff; ++i) ceiling *= 2;
+    for (int i = 1; i < attempt && ceiling < rules.budget.max_backoff; ++i)
+        ceiling *= 2;
     ceiling = std::min(ceiling, rules.budget.max_backoff);
     return rt.random().between(Duration{0}, ceiling);
 }
 
 ServiceError with_retry_time(ServiceError error, Instant at) {
-    if (!error.retry_at) error.retry_at = at;
+    if (!error.retry_at)
+        error.retry_at = at;
     return error;
 }
 

@@ -48,7 +48,8 @@ Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Ca
             outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
                                        "no answer within the call timeout"));
         }
-        if (outcome->ok() || !outcome->error().retryable()) co_return std::move(*outcome);
+        if (outcome->ok() || !outcome->error().retryable())
+            co_return std::move(*outcome);
         const Duration wait = retry_wait(rt, outcome->error(), attempt, rules);
         const Instant retry_at = rt.now() + wait;
         if (attempt >= rules.budget.attempts || retry_at > deadline) {

@@ -8,7 +8,8 @@ namespace {
 constexpr std::int64_t kDay = 86'400;
 
 RetryBudget read_budget(const JsonReader& parent, const std::string& key, RetryBudget fallback) {
-    if (!parent.has(key)) return fallback;
+    if (!parent.has(key))
+        return fallback;
     const JsonReader in = parent.object(key);
     RetryBudget b;
     b.attempts = static_cast<int>(in.integer_or("attempts", fallback.attempts, 1, 20));
@@ -55,12 +56,14 @@ ScaleUpConfig ScaleUpConfig::from_json(const std::string& text) {
 }
 
 void ScaleUpConfig::validate() const {
-    if (runner_labels.empty()) throw InputError("/runner_labels", "at least one label");
+    if (runner_labels.empty())
+        throw InputError("/runner_labels", "at least one label");
     if (deadline_margin >= handler_timeout) {
         throw InputError("/deadline_margin_seconds", "must be less than handler_timeout_seconds");
     }
     if (github_retry.base_backoff > github_retry.max_backoff) {
-        throw InputError("/github_retry/base_backoff_seconds", "must not exceed max_backoff_seconds");
+        throw InputError("/github_retry/base_backoff_seconds",
+                         "must not exceed max_backoff_seconds");
     }
     if (aws_retry.base_backoff > aws_retry.max_backoff) {
         throw InputError("/aws_retry/base_backoff_seconds", "must not exceed max_backoff_seconds");

@@ -17,11 +17,11 @@ struct RetryBudget {
 };
 
 struct ScaleUpConfig {
-    std::string app_id = "1";                 // the GitHub App's id (JWT issuer)
-    int batch_size = 10;                      // messages per batch (1-10, SQS's limit)
-    int max_runners = 3;                      // live runners at most, across all consumers
-    Duration handler_timeout = seconds(30);   // the function timeout: the batch must end by then
-    Duration deadline_margin = seconds(3);    // stop starting work this long before the deadline
+    std::string app_id = "1";                    // the GitHub App's id (JWT issuer)
+    int batch_size = 10;                         // messages per batch (1-10, SQS's limit)
+    int max_runners = 3;                         // live runners at most, across all consumers
+    Duration handler_timeout = seconds(30);      // the function timeout: the batch must end by then
+    Duration deadline_margin = seconds(3);       // stop starting work this long before the deadline
     Duration visibility_timeout = seconds(180);  // queue's; AWS advises 6x the function timeout
     Duration call_timeout = seconds(10);         // one backend call at most
     Duration token_refresh_margin = minutes(5);  // re-mint this long before a token expires
@@ -38,10 +38,13 @@ struct ScaleUpConfig {
     bool job_queued_check = false;  // GET the job first (upstream's default for ephemeral)
     std::string runner_name_prefix = "scaleup-";
     std::int64_t runner_group_id = 1;
-    std::vector<std::string> fleet_retryable_errors{
-        "InsufficientInstanceCapacity", "UnfulfillableCapacity", "MaxSpotInstanceCountExceeded",
-        "RequestLimitExceeded",         "Unavailable",           "InternalError",
-        "InsufficientFreeAddressesInSubnet"};
+    std::vector<std::string> fleet_retryable_errors{"InsufficientInstanceCapacity",
+                                                    "UnfulfillableCapacity",
+                                                    "MaxSpotInstanceCountExceeded",
+                                                    "RequestLimitExceeded",
+                                                    "Unavailable",
+                                                    "InternalError",
+                                                    "InsufficientFreeAddressesInSubnet"};
 
     /// Throws InputError naming the field.
     static ScaleUpConfig from_json(const std::string& text);

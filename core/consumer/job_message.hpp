@@ -1,8 +1,8 @@
 // JobMessage: the body of a queue message, one queued workflow_job that wants a runner.
 //
-// Intake writes it (from a verified webhook, or the reconciler from GitHub's job list); the consumer
-// reads it. Parsing is strict: a body that is not a valid JobMessage is dead-lettered with the
-// InputError's words, never dropped and never retried forever.
+// Intake writes it (from a verified webhook, or the reconciler from GitHub's job list); the
+// consumer reads it. Parsing is strict: a body that is not a valid JobMessage is dead-lettered with
+// the InputError's words, never dropped and never retried forever.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +16,13 @@ namespace scaleup {
 struct JobMessage {
     std::int64_t job_id = 0;
     std::int64_t run_id = 0;
-    std::string owner;                       // repository owner login
-    std::string repo;                        // repository name
+    std::string owner;                        // repository owner login
+    std::string repo;                         // repository name
     std::string owner_type = "Organization";  // or "User"
-    std::vector<std::string> labels;         // the job's runs-on labels
-    std::int64_t installation_id = 0;        // from the webhook; 0 = resolve through the API
-    std::string delivery_guid;               // X-GitHub-Delivery, when it came from a webhook
-    int attempt = 0;                         // times re-sent by the reconciler
+    std::vector<std::string> labels;          // the job's runs-on labels
+    std::int64_t installation_id = 0;         // from the webhook; 0 = resolve through the API
+    std::string delivery_guid;                // X-GitHub-Delivery, when it came from a webhook
+    int attempt = 0;                          // times re-sent by the reconciler
 
     /// Throws InputError naming the JSON pointer of the problem.
     static JobMessage parse(const std::string& body);

@@ -1,6 +1,6 @@
 // The closed set of outcomes a queue message can end with. Every message handled by the consumer
-// ends with exactly one, counted per outcome: a spike of one reason is its own alertable signal (the
-// tuist lesson: an infrastructure outage must never hide inside a generic "ignored").
+// ends with exactly one, counted per outcome: a spike of one reason is its own alertable signal
+// (the tuist lesson: an infrastructure outage must never hide inside a generic "ignored").
 #pragma once
 
 #include <array>
@@ -17,7 +17,8 @@ enum class MessageOutcome {
     no_matching_labels,       // no configured runner pool serves the job's labels
     not_organization,         // org-level runners, repository owned by a user
     dead_lettered_malformed,  // body not a valid job message; sent to the DLQ with the reason
-    dead_lettered_permanent_error,  // e.g. installation suspended, fleet misconfigured; DLQ + reason
+    dead_lettered_permanent_error,  // e.g. installation suspended, fleet misconfigured; DLQ +
+                                    // reason
     // Returned to the queue (batch item failure): the job still needs a runner.
     capacity_deferred,         // maximum runners reached; back after a delay
     fleet_capacity_retry,      // CreateFleet launched fewer instances than asked (retryable code)
@@ -31,13 +32,13 @@ enum class MessageOutcome {
 };
 
 inline constexpr std::array kAllMessageOutcomes{
-    MessageOutcome::runner_launched,       MessageOutcome::already_served,
-    MessageOutcome::duplicate_in_batch,    MessageOutcome::job_not_queued,
-    MessageOutcome::no_matching_labels,    MessageOutcome::not_organization,
-    MessageOutcome::dead_lettered_malformed, MessageOutcome::dead_lettered_permanent_error,
-    MessageOutcome::capacity_deferred,     MessageOutcome::fleet_capacity_retry,
-    MessageOutcome::rate_limited_retry,    MessageOutcome::github_error_retry,
-    MessageOutcome::config_failed_retry,   MessageOutcome::ledger_error_retry,
+    MessageOutcome::runner_launched,          MessageOutcome::already_served,
+    MessageOutcome::duplicate_in_batch,       MessageOutcome::job_not_queued,
+    MessageOutcome::no_matching_labels,       MessageOutcome::not_organization,
+    MessageOutcome::dead_lettered_malformed,  MessageOutcome::dead_lettered_permanent_error,
+    MessageOutcome::capacity_deferred,        MessageOutcome::fleet_capacity_retry,
+    MessageOutcome::rate_limited_retry,       MessageOutcome::github_error_retry,
+    MessageOutcome::config_failed_retry,      MessageOutcome::ledger_error_retry,
     MessageOutcome::dead_letter_failed_retry, MessageOutcome::deadline_retry,
     MessageOutcome::unexpected_error_retry,
 };

@@ -17,16 +17,19 @@ void MetricsRegistry::increment(const std::string& name, MetricLabels labels, st
 
 std::uint64_t MetricsRegistry::value(const std::string& name, MetricLabels labels) const {
     const auto family = counters_.find(name);
-    if (family == counters_.end()) return 0;
+    if (family == counters_.end())
+        return 0;
     const auto it = family->second.find(normalise(std::move(labels)));
     return it == family->second.end() ? 0 : it->second;
 }
 
 std::uint64_t MetricsRegistry::total(const std::string& name) const {
     const auto family = counters_.find(name);
-    if (family == counters_.end()) return 0;
+    if (family == counters_.end())
+        return 0;
     std::uint64_t sum = 0;
-    for (const auto& [labels, count] : family->second) sum += count;
+    for (const auto& [labels, count] : family->second)
+        sum += count;
     return sum;
 }
 

@@ -9,7 +9,7 @@
 namespace scaleup {
 
 class ConfigStorePort {
-public:
+  public:
     virtual ~ConfigStorePort() = default;
     /// Stores the config under the instance's name (SecureString); overwrites a previous value.
     virtual Task<Status> put_runner_config(std::string instance_id, std::string config) = 0;

@@ -38,7 +38,7 @@ struct InstanceInfo {
 };
 
 class FleetPort {
-public:
+  public:
     virtual ~FleetPort() = default;
     /// Partial fulfilment is a success with fewer ids and some errors; a failed call launched
     /// nothing (unless the error kind is unknown_outcome).

@@ -1,10 +1,10 @@
 // GitHubPort: the GitHub App API calls the control plane makes.
 //
 // The core decides the JWT claims (so `iat` backdating and the unique `jti` are core policy, tested
-// in simulation); the adapter signs them with the App's RS256 key. HTTP, JSON and headers stay in the
-// adapter: a rate limit comes back as ErrorKind::rate_limited with `retry_at` set from
-// `x-ratelimit-reset`, a secondary limit as secondary_rate_limited with `retry_at` from `retry-after`
-// when GitHub sent one.
+// in simulation); the adapter signs them with the App's RS256 key. HTTP, JSON and headers stay in
+// the adapter: a rate limit comes back as ErrorKind::rate_limited with `retry_at` set from
+// `x-ratelimit-reset`, a secondary limit as secondary_rate_limited with `retry_at` from
+// `retry-after` when GitHub sent one.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +55,43 @@ struct JitConfig {
     std::string encoded_jit_config;
 };
 
+/// A queued job as the reconciler sees it (GET .../actions/runs?status=queued, then its jobs).
+struct QueuedJob {
+    std::int64_t job_id = 0;
+    std::int64_t run_id = 0;
+    std::string owner;
+    std::string repo;
+    std::vector<std::string> labels;
+    Instant created_at{};
+};
+
+/// A self-hosted runner registered with GitHub (GET .../actions/runners).
+struct RunnerInfo {
+    std::int64_t id = 0;
+    std::string name;
+    bool online = false;
+    bool busy = false;
+};
+
+/// One attempt in the App's webhook delivery log (GET /app/hook/deliveries), newest first.
+struct HookDelivery {
+    std::int64_t id = 0;  // this attempt
+    std::string guid;     // X-GitHub-Delivery, shared by redeliveries
+    Instant delivered_at{};
+    bool redelivery = false;
+    int status_code = 0;  // 0 when the connection failed or timed out
+    std::string status;   // "OK" on success
+    std::string event;    // "workflow_job"
+    std::string action;   // "queued"
+};
+
+struct HookDeliveryPage {
+    std::vector<HookDelivery> deliveries;
+    std::string next_cursor;  // empty on the last page
+};
+
 class GitHubPort {
-public:
+  public:
     virtual ~GitHubPort() = default;
     /// POST /app/installations/{id}/access_tokens with a JWT built from `claims`.
     virtual Task<Result<InstallationToken>> create_installation_token(std::int64_t installation_id,
@@ -70,6 +105,22 @@ public:
     /// POST .../actions/runners/generate-jitconfig.
     virtual Task<Result<JitConfig>> generate_jit_config(std::string token,
                                                         JitConfigRequest request) = 0;
+
+    // ---- reconciliation, scale-down and the delivery sweeper (issue 4) ----------------------
+    /// Jobs GitHub reports as queued for this owner (org: all its repositories).
+    virtual Task<Result<std::vector<QueuedJob>>> list_queued_jobs(std::string token,
+                                                                  RunnerOwner owner) = 0;
+    /// Self-hosted runners registered for this owner.
+    virtual Task<Result<std::vector<RunnerInfo>>> list_runners(std::string token,
+                                                               RunnerOwner owner) = 0;
+    /// DELETE .../actions/runners/{id}.
+    virtual Task<Status> delete_runner(std::string token, RunnerOwner owner,
+                                       std::int64_t runner_id) = 0;
+    /// GET /app/hook/deliveries?per_page=100&cursor=... (JWT auth).
+    virtual Task<Result<HookDeliveryPage>> list_hook_deliveries(AppJwtClaims claims,
+                                                                std::string cursor) = 0;
+    /// POST /app/hook/deliveries/{id}/attempts (JWT auth): 202 on success.
+    virtual Task<Status> redeliver_hook_delivery(AppJwtClaims claims, std::int64_t delivery_id) = 0;
 };
 
 }  // namespace scaleup

@@ -2,8 +2,8 @@
 //
 // Two things must survive crashes, redeliveries and several consumers at once: which job already
 // got an instance (so a duplicate message launches nothing), and how many runner slots are taken
-// (so the maximum holds across consumers). Every operation is idempotent by its key: a retry after a
-// dropped connection with an unknown commit outcome never double-counts a slot or a launch.
+// (so the maximum holds across consumers). Every operation is idempotent by its key: a retry after
+// a dropped connection with an unknown commit outcome never double-counts a slot or a launch.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +22,15 @@ struct LaunchedInstance {
     std::int64_t job_id = 0;  // the job whose message caused the launch (bookkeeping only)
 };
 
+struct OutboxEntry {
+    std::string delivery_guid;
+    std::int64_t job_id = 0;
+    std::string message_body;
+    Instant received_at{};
+};
+
 class LedgerPort {
-public:
+  public:
     virtual ~LedgerPort() = default;
 
     /// Atomically reserves up to `wanted` runner slots without the total of live slots (reserved
@@ -43,6 +50,24 @@ public:
     /// The configured instance that already serves this job, if any.
     virtual Task<Result<std::optional<std::string>>> configured_instance_for_job(
         std::int64_t job_id) = 0;
+
+    // ---- intake and the outbox (docs/core.md, "Intake") -------------------------------------
+    /// Records an accepted delivery and its queue message in one transaction, keyed by the
+    /// delivery GUID. True if newly recorded; false if the GUID was already there (a redelivery:
+    /// a no-op). The message waits in the outbox until `mark_outbox_sent`.
+    virtual Task<Result<bool>> record_delivery(std::string delivery_guid, std::int64_t job_id,
+                                               std::string message_body, Instant received_at) = 0;
+    /// Outbox entries not yet sent, oldest first.
+    virtual Task<Result<std::vector<OutboxEntry>>> pending_outbox(int limit) = 0;
+    virtual Task<Status> mark_outbox_sent(std::string delivery_guid) = 0;
+
+    // ---- reconciliation and scale-down ------------------------------------------------------
+    /// Remembers that a message for the job was put on the queue at `at` (intake, relay or
+    /// reconciler), so the reconciler does not enqueue it again while it is in flight.
+    virtual Task<Status> note_enqueued(std::int64_t job_id, Instant at) = 0;
+    virtual Task<Result<std::optional<Instant>>> last_enqueued(std::int64_t job_id) = 0;
+    /// Instances holding a slot, with the job they were launched for.
+    virtual Task<Result<std::vector<LaunchedInstance>>> held_instances() = 0;
 };
 
 }  // namespace scaleup

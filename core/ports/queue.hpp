@@ -22,7 +22,7 @@ struct QueueMessage {
 };
 
 class QueuePort {
-public:
+  public:
     virtual ~QueuePort() = default;
     /// Up to `max_messages` (1-10), waiting up to `wait` (long poll, at most 20 s).
     virtual Task<Result<std::vector<QueueMessage>>> receive(int max_messages, Duration wait) = 0;

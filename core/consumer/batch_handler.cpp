@@ -1,0 +1,303 @@
+// The batch's life: parse and filter, skip what is already served, optionally check the job is
+// still queued, launch per (owner, labels) group (batch_launch.cpp), then finish: duplicates follow
+// their primary, anything without an outcome comes back, dead letters are sent before their message
+// is acknowledged, and deferred messages get their visibility delay.
+#include "core/consumer/batch_handler.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/common/json_reader.hpp"
+#include "core/common/retry.hpp"
+
+namespace scaleup {
+
+BatchHandler::BatchHandler(Runtime& rt, const ScaleUpConfig& config, ConsumerPorts ports,
+                           InstallationTokenCache& tokens, GitHubClient& github,
+                           MetricsRegistry& metrics)
+    : rt_(rt),
+      config_(config),
+      ports_(ports),
+      tokens_(tokens),
+      github_(github),
+      metrics_(metrics),
+      pool_labels_(normalise_labels(config.runner_labels)) {}
+
+Task<BatchResult> BatchHandler::handle(std::vector<QueueMessage> batch, Instant deadline) {
+    Items items;
+    items.reserve(batch.size());
+    for (auto& message : batch)
+        items.push_back(Item{std::move(message), {}, {}, {}, {}, {}, {}, false});
+    if (rt_.tracing()) {
+        rt_.trace("consumer", "batch_start",
+                  fmt::format("messages={} deadline={}", items.size(), format_instant(deadline)));
+    }
+    const Instant until = deadline - config_.deadline_margin;
+    try {
+        co_await process(items, until);
+    } catch (const std::exception& e) {
+        // Whatever is not durably handled yet comes back: finish() turns "no outcome" into
+        // unexpected_error_retry. Outcomes already reached stand, they are durable.
+        if (rt_.tracing())
+            rt_.trace("consumer", "unexpected_error", fmt::format("what=\"{}\"", e.what()));
+        for (auto& item : items) {
+            if (!item.outcome)
+                item.detail = e.what();
+        }
+    }
+    try {
+        co_await finish(items, deadline);
+    } catch (const std::exception& e) {
+        for (auto& item : items) {
+            if (item.dead_letter_reason && !item.dead_letter_sent)
+                item.outcome.reset();
+            if (!item.outcome)
+                item.detail = e.what();
+        }
+    }
+    co_return report(items);
+}
+
+Task<void> BatchHandler::process(Items& items, Instant until) {
+    parse_and_filter(items);
+    mark_duplicates(items);
+    co_await skip_already_served(items, until);
+    if (config_.job_queued_check)
+        co_await apply_queued_check(items, until);
+
+    // Group by (runner owner, label set), in a deterministic order.
+    std::map<std::pair<std::string, std::vector<std::string>>, Members> groups;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const Item& item = items[i];
+        if (item.outcome || item.primary)
+            continue;
+        groups[{runner_owner(*item.job).key(), normalise_labels(item.job->labels)}].push_back(i);
+    }
+    for (auto& [key, members] : groups) {
+        if (rt_.now() >= until)
+            break;  // the rest come back as deadline_retry
+        co_await launch_group(items, std::move(members), until);
+    }
+    for (auto& item : items) {
+        if (!item.outcome && !item.primary && item.job) {
+            item.outcome = MessageOutcome::deadline_retry;
+            item.detail = "the handler's deadline came first";
+        }
+    }
+}
+
+void BatchHandler::parse_and_filter(Items& items) {
+    for (auto& item : items) {
+        try {
+            item.job = JobMessage::parse(item.message.body);
+        } catch (const InputError& e) {
+            item.outcome = MessageOutcome::dead_lettered_malformed;
+            item.dead_letter_reason = fmt::format("malformed job message: {}", e.what());
+            item.detail = e.what();
+            continue;
+        }
+        if (config_.org_runners && item.job->owner_type != "Organization") {
+            item.outcome = MessageOutcome::not_organization;
+            item.detail = "organization runners are configured; the owner is a user";
+        } else if (!serves_labels(*item.job)) {
+            item.outcome = MessageOutcome::no_matching_labels;
+            item.detail =
+                fmt::format("labels [{}] not served by the pool [{}]",
+                            fmt::join(item.job->labels, ","), fmt::join(pool_labels_, ","));
+        }
+    }
+}
+
+void BatchHandler::mark_duplicates(Items& items) {
+    std::map<std::int64_t, std::size_t> first_of_job;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (items[i].outcome)
+            continue;
+        const auto [it, inserted] = first_of_job.emplace(items[i].job->job_id, i);
+        if (!inserted)
+            items[i].primary = it->second;
+    }
+}
+
+Task<void> BatchHandler::skip_already_served(Items& items, Instant until) {
+    for (auto& item : items) {
+        if (item.outcome || item.primary)
+            continue;
+        const std::int64_t job_id = item.job->job_id;
+        auto served = co_await with_retries<std::optional<std::string>>(
+            rt_, aws_rules(), until,
+            [&] { return ports_.ledger.configured_instance_for_job(job_id); });
+        if (!served.ok()) {
+            item.outcome = MessageOutcome::ledger_error_retry;
+            item.detail = served.error().describe();
+        } else if (served.value()) {
+            item.outcome = MessageOutcome::already_served;
+            item.detail = *served.value();
+        }
+    }
+}
+
+Task<void> BatchHandler::apply_queued_check(Items& items, Instant until) {
+    for (auto& item : items) {
+        if (item.outcome || item.primary)
+            continue;
+        const JobMessage& job = *item.job;
+        auto status = co_await github_.get_job_status(job.installation_id, runner_owner(job),
+                                                      job.owner, job.repo, job.job_id, until);
+        // Fail open: an error of the check must not cost the job its runner.
+        if (!status.ok()) {
+            metrics_.increment("scaleup_consumer_queued_check_total",
+                               {{"result", "error_fail_open"}});
+            continue;
+        }
+        const bool queued =
+            status.value() == JobStatus::queued || status.value() == JobStatus::waiting;
+        metrics_.increment("scaleup_consumer_queued_check_total",
+                           {{"result", queued ? "queued" : "not_queued"}});
+        if (!queued) {
+            item.outcome = MessageOutcome::job_not_queued;
+            item.detail = "GitHub reports the job is no longer queued";
+        }
+    }
+}
+
+Task<void> BatchHandler::finish(Items& items, Instant deadline) {
+    for (auto& item : items) {
+        if (!item.primary)
+            continue;
+        const Item& primary = items[*item.primary];
+        if (primary.outcome && is_acknowledged(*primary.outcome)) {
+            item.outcome = MessageOutcome::duplicate_in_batch;
+            item.detail = primary.message.id;
+        } else {
+            item.outcome = primary.outcome;
+            item.delay = primary.delay;
+            item.detail = "duplicate of " + primary.message.id;
+        }
+    }
+    for (auto& item : items) {
+        if (!item.outcome)
+            item.outcome = MessageOutcome::unexpected_error_retry;
+    }
+    co_await send_dead_letters(items, deadline);
+    co_await apply_visibility_delays(items, deadline);
+}
+
+Task<void> BatchHandler::send_dead_letters(Items& items, Instant deadline) {
+    for (auto& item : items) {
+        if (!item.dead_letter_reason || !is_acknowledged(*item.outcome))
+            continue;
+        const std::string body = item.message.body;
+        const std::string reason = *item.dead_letter_reason;
+        auto sent = co_await with_retries<Done>(rt_, aws_rules(), deadline, [&] {
+            return ports_.queue.send_to_dead_letter(body, reason);
+        });
+        if (sent.ok()) {
+            item.dead_letter_sent = true;
+        } else {
+            item.outcome = MessageOutcome::dead_letter_failed_retry;
+            item.detail = sent.error().describe();
+        }
+    }
+}
+
+Task<void> BatchHandler::apply_visibility_delays(Items& items, Instant deadline) {
+    for (auto& item : items) {
+        if (is_acknowledged(*item.outcome) || !item.delay)
+            continue;
+        // Backoffs are already capped at max_retry_delay; a rate limit's reset is honoured in full,
+        // up to SQS's 12-hour visibility limit.
+        const Duration delay = std::clamp(*item.delay, Duration{0}, hours(12));
+        const std::string handle = item.message.receipt_handle;
+        // Best effort: if it fails, the message still comes back after the visibility timeout.
+        auto changed = co_await with_retries<Done>(rt_, aws_rules(), deadline, [&] {
+            return ports_.queue.change_visibility(handle, delay);
+        });
+        if (!changed.ok())
+            item.delay.reset();
+    }
+}
+
+BatchResult BatchHandler::report(Items& items) {
+    BatchResult result;
+    for (auto& item : items) {
+        // A dead letter that was never sent must not be acknowledged.
+        if (item.outcome && is_acknowledged(*item.outcome) && item.dead_letter_reason &&
+            !item.dead_letter_sent) {
+            item.outcome = MessageOutcome::unexpected_error_retry;
+        }
+        const MessageOutcome outcome =
+            item.outcome.value_or(MessageOutcome::unexpected_error_retry);
+        if (!is_acknowledged(outcome))
+            result.item_failures.push_back(item.message.id);
+        metrics_.increment("scaleup_consumer_messages_total",
+                           {{"outcome", std::string(to_string(outcome))}});
+        if (rt_.tracing()) {
+            rt_.trace(
+                "consumer", "message",
+                fmt::format("id={} job={} outcome={} detail=\"{}\"", item.message.id,
+                            item.job ? item.job->job_id : 0, to_string(outcome), item.detail));
+        }
+        result.reports.push_back({item.message.id, outcome, item.detail,
+                                  is_acknowledged(outcome) ? std::nullopt : item.delay});
+    }
+    return result;
+}
+
+void BatchHandler::fail_from_error(Item& item, const ServiceError& error,
+                                   MessageOutcome retry_outcome) {
+    item.detail = error.describe();
+    switch (error.kind) {
+        case ErrorKind::rate_limited:
+        case ErrorKind::secondary_rate_limited:
+            item.outcome = MessageOutcome::rate_limited_retry;
+            item.delay = std::max(seconds(1), error.retry_at.value_or(rt_.now()) - rt_.now());
+            return;
+        case ErrorKind::forbidden:
+        case ErrorKind::invalid:
+        case ErrorKind::permanent:
+            // Retrying cannot help (installation suspended, misconfiguration): dead-letter it with
+            // the reason, where an alarm sees it. Never silent, never retried forever.
+            item.outcome = MessageOutcome::dead_lettered_permanent_error;
+            item.dead_letter_reason = error.describe();
+            return;
+        default:
+            item.outcome = retry_outcome;
+            if (error.retry_at && *error.retry_at > rt_.now())
+                item.delay = *error.retry_at - rt_.now();
+            return;
+    }
+}
+
+Duration BatchHandler::backoff_delay(const Item& item) {
+    Duration delay = config_.capacity_retry_delay;
+    for (int i = 1; i < item.message.receive_count && delay < config_.max_retry_delay; ++i)
+        delay *= 2;
+    delay = std::min(delay, config_.max_retry_delay);
+    // Jitter in [delay/2, delay]: deferred messages of one burst do not come back together.
+    return rt_.random().between(delay / 2, delay);
+}
+
+RunnerOwner BatchHandler::runner_owner(const JobMessage& job) const {
+    return config_.org_runners ? RunnerOwner{job.owner, ""} : RunnerOwner{job.owner, job.repo};
+}
+
+bool BatchHandler::serves_labels(const JobMessage& job) const {
+    // A runner takes a job when it has every label the job asks for.
+    const auto wanted = normalise_labels(job.labels);
+    return std::includes(pool_labels_.begin(), pool_labels_.end(), wanted.begin(), wanted.end());
+}
+
+RetryRules BatchHandler::aws_rules() const {
+    return RetryRules{config_.aws_retry, config_.call_timeout,
+                      config_.secondary_rate_limit_default};
+}
+
+std::string BatchHandler::new_reservation_id() {
+    return fmt::format("res-{:016x}", rt_.random().next_u64());
+}
+
+}  // namespace scaleup
