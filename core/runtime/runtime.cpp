@@ -94,8 +94,8 @@ namespace detail {
 void CancellableWait::await_suspend(std::coroutine_handle<> h) {
     handle = h;
     timer = runtime.schedule(at, h);
-    if (token.can_be_cancelled()) {
-        token.state_->waiters.push_back(this);
+    if (state != nullptr) {
+        state->waiters.push_back(this);
         registered = true;
     }
 }
@@ -103,7 +103,7 @@ void CancellableWait::await_suspend(std::coroutine_handle<> h) {
 void CancellableWait::unregister() noexcept {
     if (!registered)
         return;
-    auto& waiters = token.state_->waiters;
+    auto& waiters = state->waiters;
     waiters.erase(std::remove(waiters.begin(), waiters.end(), this), waiters.end());
     registered = false;
 }

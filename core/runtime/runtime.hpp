@@ -62,6 +62,10 @@ class Runtime {
     /// Called with the exception that escaped a spawned task.
     virtual void on_unhandled_exception(std::exception_ptr error) = 0;
 
+    /// Destroys every spawned task still suspended, now: for an owner (a simulated world) that must
+    /// tear the tasks down before the components those tasks use.
+    void shutdown() noexcept { destroy_spawned_tasks(); }
+
   protected:
     /// Destroys every spawned task that is still suspended, oldest first. Derived runtimes call it
     /// from their destructor, while their timer queue still exists.
@@ -98,6 +102,7 @@ class CancellationToken {
     CancellationToken() = default;
     bool cancelled() const noexcept { return state_ && state_->cancelled; }
     bool can_be_cancelled() const noexcept { return static_cast<bool>(state_); }
+    detail::CancellationState* state() const noexcept { return state_.get(); }
 
   private:
     friend class CancellationSource;
@@ -120,35 +125,39 @@ class CancellationSource {
 };
 
 namespace detail {
+// Holds the cancellation state by raw pointer, never by shared_ptr: g++ 12 destroys a co_await
+// operand's non-trivial members twice (docs/architecture.md, compiler notes). The token the caller
+// passed lives in the caller's frame for the whole wait, and keeps the state alive.
 struct CancellableWait {
     Runtime& runtime;
     Instant at;
-    CancellationToken token;
+    CancellationState* state = nullptr;  // null: the token can never be cancelled
     std::coroutine_handle<> handle;
     TimerId timer = 0;
     bool registered = false;
     bool woken_by_cancel = false;
 
-    CancellableWait(Runtime& r, Instant a, CancellationToken t)
-        : runtime(r), at(a), token(std::move(t)) {}
+    CancellableWait(Runtime& r, Instant a, CancellationState* s) : runtime(r), at(a), state(s) {}
     CancellableWait(const CancellableWait&) = delete;
     CancellableWait& operator=(const CancellableWait&) = delete;
     ~CancellableWait() { unregister(); }
 
-    bool await_ready() const noexcept { return token.cancelled(); }
+    bool await_ready() const noexcept { return state != nullptr && state->cancelled; }
     void await_suspend(std::coroutine_handle<> h);
     /// True when the full duration passed, false when cancelled.
     bool await_resume() noexcept {
         unregister();
-        return !woken_by_cancel && !token.cancelled();
+        return !woken_by_cancel && !(state != nullptr && state->cancelled);
     }
     void unregister() noexcept;
 };
 }  // namespace detail
 
-/// `co_await sleep(rt, d, token)` is true after the full duration, false if cancelled first.
-inline detail::CancellableWait sleep(Runtime& rt, Duration d, CancellationToken token) {
-    return detail::CancellableWait{rt, rt.now() + d, std::move(token)};
+/// `co_await sleep(rt, d, token)` is true after the full duration, false if cancelled first. The
+/// token must outlive the wait (keep it in the awaiting coroutine's frame, as a parameter or
+/// local).
+inline detail::CancellableWait sleep(Runtime& rt, Duration d, const CancellationToken& token) {
+    return detail::CancellableWait{rt, rt.now() + d, token.state()};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,10 +57,19 @@ bool SimulatedRuntime::step() {
     return false;
 }
 
+void SimulatedRuntime::drop_cancelled_on_top() {
+    while (!queue_.empty() && !cancelled_.empty() && cancelled_.count(queue_.front().id) > 0) {
+        cancelled_.erase(queue_.front().id);
+        std::pop_heap(queue_.begin(), queue_.end(), later);
+        queue_.pop_back();
+    }
+}
+
 void SimulatedRuntime::run_until(Instant deadline) {
-    while (!queue_.empty()) {
-        if (queue_.front().at > deadline)
-            break;
+    // Cancelled timers are dropped before looking at the top, so the next event run is never one
+    // past the deadline hiding behind a cancelled one.
+    for (drop_cancelled_on_top(); !queue_.empty() && queue_.front().at <= deadline;
+         drop_cancelled_on_top()) {
         step();
     }
     if (deadline > now_)

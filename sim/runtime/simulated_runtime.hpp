@@ -61,6 +61,7 @@ class SimulatedRuntime final : public Runtime {
         return a.at != b.at ? a.at > b.at : a.id > b.id;
     }
     void rethrow_failure();
+    void drop_cancelled_on_top();
 
     std::uint64_t seed_;
     Instant now_;

@@ -191,3 +191,37 @@ TEST_CASE("two simulations in one process do not share state") {
     CHECK(log_b == std::vector<std::string>{"b"});
     CHECK(a.random().next_u64() == b.random().next_u64());
 }
+
+TEST_CASE("run_until never runs an event past its deadline behind a cancelled timer") {
+    SimulatedRuntime rt(7);
+    std::vector<std::string> log;
+    // with_timeout cancels its 10 s deadline timer when the task finishes at 1 s.
+    rt.spawn([](Runtime& r, std::vector<std::string>& l) -> Task<void> {
+        (void)co_await with_timeout(r, seconds(10), [](Runtime& rr) -> Task<int> {
+            co_await rr.sleep(seconds(1));
+            co_return 1;
+        }(r));
+        l.push_back("raced");
+    }(rt, log));
+    rt.spawn(sleep_then_log(rt, seconds(20), "late", log));
+    rt.run_until(sim::kSimulationEpoch + seconds(15));
+    CHECK(log == std::vector<std::string>{"raced"});
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(15));
+}
+
+TEST_CASE("a cancellable sleep in a loop is woken by cancellation (g++ 12 awaiter rule)") {
+    SimulatedRuntime rt(7);
+    CancellationSource stop;
+    int rounds = 0;
+    rt.spawn([](Runtime& r, CancellationToken token, int& n) -> Task<void> {
+        while (co_await sleep(r, seconds(10), token))
+            ++n;
+    }(rt, stop.token(), rounds));
+    rt.spawn([](Runtime& r, CancellationSource& s) -> Task<void> {
+        co_await r.sleep(seconds(35));
+        s.cancel(r);
+    }(rt, stop));
+    rt.run();
+    CHECK(rounds == 3);
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(35));
+}
