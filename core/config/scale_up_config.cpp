@@ -50,6 +50,27 @@ ScaleUpConfig ScaleUpConfig::from_json(const std::string& text) {
     c.runner_name_prefix = in.string_or("runner_name_prefix", c.runner_name_prefix);
     c.runner_group_id = in.integer_or("runner_group_id", c.runner_group_id, 1, INT64_MAX);
     c.fleet_retryable_errors = in.strings_or("fleet_retryable_errors", c.fleet_retryable_errors);
+    c.sweeper_lookback =
+        in.seconds_or("sweeper_lookback_seconds", c.sweeper_lookback, 60, 3 * kDay);
+    c.sweeper_max_redeliveries_per_run = static_cast<int>(in.integer_or(
+        "sweeper_max_redeliveries_per_run", c.sweeper_max_redeliveries_per_run, 0, 1000));
+    c.sweeper_redelivery_spacing =
+        milliseconds(in.integer_or("sweeper_redelivery_spacing_milliseconds",
+                                   c.sweeper_redelivery_spacing.count() / 1'000'000, 0, 60'000));
+    c.sweeper_queued_only = in.boolean_or("sweeper_queued_only", c.sweeper_queued_only);
+    c.reconcile_owners = in.strings_or("reconcile_owners", c.reconcile_owners);
+    c.reconcile_min_queued_age =
+        in.seconds_or("reconcile_min_queued_age_seconds", c.reconcile_min_queued_age, 0, kDay);
+    c.reconcile_inflight_window =
+        in.seconds_or("reconcile_inflight_window_seconds", c.reconcile_inflight_window, 0, kDay);
+    c.reconcile_max_requeues_per_run = static_cast<int>(in.integer_or(
+        "reconcile_max_requeues_per_run", c.reconcile_max_requeues_per_run, 0, 100'000));
+    c.runner_boot_timeout =
+        in.seconds_or("runner_boot_timeout_seconds", c.runner_boot_timeout, 1, kDay);
+    c.runner_idle_timeout =
+        in.seconds_or("runner_idle_timeout_seconds", c.runner_idle_timeout, 60, kDay);
+    c.webhook_secret = in.string_or("webhook_secret", c.webhook_secret);
+    c.intake_budget = in.seconds_or("intake_budget_seconds", c.intake_budget, 2, 60);
     in.reject_unknown_keys();
     c.validate();
     return c;
@@ -67,6 +88,15 @@ void ScaleUpConfig::validate() const {
     }
     if (aws_retry.base_backoff > aws_retry.max_backoff) {
         throw InputError("/aws_retry/base_backoff_seconds", "must not exceed max_backoff_seconds");
+    }
+    for (std::size_t i = 0; i < reconcile_owners.size(); ++i) {
+        const std::string& owner = reconcile_owners[i];
+        const auto slash = owner.find('/');
+        const bool valid =
+            !owner.empty() && slash != 0 && slash + 1 != owner.size() &&
+            (slash == std::string::npos || owner.find('/', slash + 1) == std::string::npos);
+        if (!valid)
+            throw InputError("/reconcile_owners/" + std::to_string(i), "\"org\" or \"owner/repo\"");
     }
 }
 

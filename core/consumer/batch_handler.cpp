@@ -126,6 +126,12 @@ Task<void> BatchHandler::skip_already_served(Items& items, Instant until) {
     for (auto& item : items) {
         if (item.outcome || item.primary)
             continue;
+        // A reconciler requeue (attempt > 0) means GitHub still has the job queued and the supply
+        // launched for it is gone (its instance never booted, or was interrupted). The ledger's
+        // record of that launch is then no proof of service: launch again. Found by the scenario
+        // scale-down-races-assignment, where such jobs were acknowledged as served forever.
+        if (item.job->attempt > 0)
+            continue;
         const std::int64_t job_id = item.job->job_id;
         auto served = co_await with_retries<std::optional<std::string>>(
             rt_, aws_rules(), until,
@@ -145,8 +151,11 @@ Task<void> BatchHandler::apply_queued_check(Items& items, Instant until) {
         if (item.outcome || item.primary)
             continue;
         const JobMessage& job = *item.job;
-        auto status = co_await github_.get_job_status(job.installation_id, runner_owner(job),
-                                                      job.owner, job.repo, job.job_id, until);
+        // Arguments named first: g++ 12 destroys a temporary argument of a co_await twice.
+        const RunnerOwner owner = runner_owner(job);
+        auto check = github_.get_job_status(job.installation_id, owner, job.owner, job.repo,
+                                            job.job_id, until);
+        auto status = co_await std::move(check);
         // Fail open: an error of the check must not cost the job its runner.
         if (!status.ok()) {
             metrics_.increment("scaleup_consumer_queued_check_total",

@@ -10,7 +10,7 @@ namespace scaleup {
 
 struct WebhookDelivery {
     std::map<std::string, std::string> headers;  // names lower-cased: "x-github-delivery", ...
-    std::string body;                             // raw bytes, exactly as received
+    std::string body;                            // raw bytes, exactly as received
 };
 
 struct WebhookResponse {

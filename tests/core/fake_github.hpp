@@ -96,9 +96,16 @@ class FakeGitHub final : public GitHubPort {
     std::vector<HookDelivery> hook_deliveries;  // newest first, as GitHub lists them
     int hook_page_size = 100;
     std::vector<std::int64_t> redelivered;
+    std::vector<Instant> redelivered_at;  // when each redelivery was asked for
+    std::deque<ServiceError> queued_jobs_failures;
+    std::deque<ServiceError> runners_failures;
+    std::deque<ServiceError> hook_list_failures;
+    std::deque<ServiceError> redeliver_failures;
 
     Task<Result<std::vector<QueuedJob>>> list_queued_jobs(std::string, RunnerOwner owner) override {
         co_await rt_.sleep(latency);
+        if (!queued_jobs_failures.empty())
+            co_return take(queued_jobs_failures);
         std::vector<QueuedJob> out;
         for (const auto& job : queued_jobs) {
             if (job.owner == owner.owner && (owner.repo.empty() || job.repo == owner.repo)) {
@@ -109,15 +116,23 @@ class FakeGitHub final : public GitHubPort {
     }
     Task<Result<std::vector<RunnerInfo>>> list_runners(std::string, RunnerOwner) override {
         co_await rt_.sleep(latency);
+        if (!runners_failures.empty())
+            co_return take(runners_failures);
         co_return runners;
     }
+    std::deque<ServiceError> delete_runner_failures;
     Task<Status> delete_runner(std::string, RunnerOwner, std::int64_t runner_id) override {
         co_await rt_.sleep(latency);
+        if (!delete_runner_failures.empty())
+            co_return take(delete_runner_failures);
         deleted_runners.push_back(runner_id);
+        std::erase_if(runners, [&](const RunnerInfo& r) { return r.id == runner_id; });
         co_return ok_status();
     }
     Task<Result<HookDeliveryPage>> list_hook_deliveries(AppJwtClaims, std::string cursor) override {
         co_await rt_.sleep(latency);
+        if (!hook_list_failures.empty())
+            co_return take(hook_list_failures);
         const std::size_t start = cursor.empty() ? 0 : std::stoul(cursor);
         HookDeliveryPage page;
         for (std::size_t i = start;
@@ -132,7 +147,10 @@ class FakeGitHub final : public GitHubPort {
         co_return page;
     }
     Task<Status> redeliver_hook_delivery(AppJwtClaims, std::int64_t delivery_id) override {
+        redelivered_at.push_back(rt_.now());
         co_await rt_.sleep(latency);
+        if (!redeliver_failures.empty())
+            co_return take(redeliver_failures);
         redelivered.push_back(delivery_id);
         co_return ok_status();
     }

@@ -69,8 +69,12 @@ class FakeQueue final : public QueuePort {
         visibility_changes[receipt_handle] = timeout;
         co_return ok_status();
     }
+    std::deque<ServiceError> send_failures;
+
     Task<Status> send(std::string body, Duration) override {
         co_await rt_.sleep(latency);
+        if (auto e = next_failure(send_failures))
+            co_return *e;
         sent.push_back(body);
         co_return ok_status();
     }
@@ -100,6 +104,14 @@ class FakeFleet final : public FleetPort {
     std::vector<LaunchRequest> requests;
     std::vector<std::string> launched;
     std::set<std::string> terminated;
+    std::map<std::string, InstanceInfo> info;  // tags and launch time, as describe shows them
+    std::deque<ServiceError> describe_failures;
+
+    /// An instance launched at `at` with `tags`, as if by an earlier CreateFleet.
+    void add_instance(const std::string& id, std::map<std::string, std::string> tags, Instant at) {
+        launched.push_back(id);
+        info[id] = InstanceInfo{id, InstanceState::running, at, std::move(tags)};
+    }
 
     std::set<std::string> live() const {
         std::set<std::string> out;
@@ -121,6 +133,7 @@ class FakeFleet final : public FleetPort {
         for (int i = 0; i < n; ++i) {
             const auto id = fmt::format("i-{:08d}", ++next_instance_);
             launched.push_back(id);
+            info[id] = InstanceInfo{id, InstanceState::running, rt_.now(), request.tags};
             result.instance_ids.push_back(id);
         }
         if (n < request.count) {
@@ -130,11 +143,22 @@ class FakeFleet final : public FleetPort {
         co_return result;
     }
     Task<Result<std::vector<InstanceInfo>>> describe_instances(
-        std::map<std::string, std::string>) override {
+        std::map<std::string, std::string> tags) override {
         co_await rt_.sleep(latency);
+        if (auto e = next_failure(describe_failures))
+            co_return *e;
         std::vector<InstanceInfo> out;
-        for (const auto& id : live())
-            out.push_back({id, InstanceState::running, {}, {}});
+        for (const auto& id : live()) {
+            const auto it = info.find(id);
+            InstanceInfo instance =
+                it == info.end() ? InstanceInfo{id, InstanceState::running, {}, {}} : it->second;
+            const bool matches = std::all_of(tags.begin(), tags.end(), [&](const auto& tag) {
+                const auto found = instance.tags.find(tag.first);
+                return found != instance.tags.end() && found->second == tag.second;
+            });
+            if (matches)
+                out.push_back(std::move(instance));
+        }
         co_return out;
     }
     Task<Status> terminate_instances(std::vector<std::string> ids) override {
@@ -222,13 +246,20 @@ class FakeLedger final : public LedgerPort {
         auto& r = reservations[id];
         if (!r.committed) {
             r.committed = true;
-            for (const auto& i : instances)
+            for (const auto& i : instances) {
                 held.insert(i.instance_id);
+                launched_for[i.instance_id] = i.job_id;
+            }
         }
         co_return ok_status();
     }
+    std::vector<std::string> released;  // every release_instance call that succeeded
+
     Task<Status> release_instance(std::string instance_id) override {
         co_await rt_.sleep(latency);
+        if (auto e = next_failure(release_failures))
+            co_return *e;
+        released.push_back(instance_id);
         held.erase(instance_id);
         co_return ok_status();
     }
@@ -251,6 +282,8 @@ class FakeLedger final : public LedgerPort {
     }
 
     std::deque<ServiceError> record_failures;
+    std::deque<ServiceError> pending_failures;
+    std::deque<ServiceError> mark_sent_failures;
     std::map<std::string, OutboxEntry> deliveries;  // by GUID
     std::set<std::string> outbox_sent;
     std::map<std::int64_t, Instant> enqueued;
@@ -265,6 +298,8 @@ class FakeLedger final : public LedgerPort {
     }
     Task<Result<std::vector<OutboxEntry>>> pending_outbox(int limit) override {
         co_await rt_.sleep(latency);
+        if (auto e = next_failure(pending_failures))
+            co_return *e;
         std::vector<OutboxEntry> out;
         for (const auto& [guid, entry] : deliveries) {
             if (outbox_sent.count(guid) == 0)
@@ -279,6 +314,8 @@ class FakeLedger final : public LedgerPort {
     }
     Task<Status> mark_outbox_sent(std::string guid) override {
         co_await rt_.sleep(latency);
+        if (auto e = next_failure(mark_sent_failures))
+            co_return *e;
         outbox_sent.insert(guid);
         co_return ok_status();
     }
@@ -294,8 +331,13 @@ class FakeLedger final : public LedgerPort {
             co_return std::optional<Instant>{};
         co_return std::optional<Instant>{it->second};
     }
+    std::deque<ServiceError> held_failures;
+    std::deque<ServiceError> release_failures;
+
     Task<Result<std::vector<LaunchedInstance>>> held_instances() override {
         co_await rt_.sleep(latency);
+        if (auto e = next_failure(held_failures))
+            co_return *e;
         std::vector<LaunchedInstance> out;
         for (const auto& id : held) {
             const auto it = launched_for.find(id);

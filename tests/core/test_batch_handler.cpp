@@ -216,3 +216,18 @@ TEST_CASE("rule 12: every message ends with exactly one outcome, counted per out
     for (const auto outcome : kAllMessageOutcomes)
         CHECK_FALSE(to_string(outcome).empty());
 }
+
+TEST_CASE("rule 4: a reconciler requeue of a job whose instance is gone launches again",
+          "[consumer]") {
+    ConsumerHarness h;
+    (void)h.run({job_message("m1", 7)});  // served by an instance that later failed to boot
+    auto requeue = job_message("m1-requeued", 7);
+    {
+        auto job = JobMessage::parse(requeue.body);
+        job.attempt = 1;
+        requeue.body = job.to_json();
+    }
+    const auto again = h.run({requeue});
+    CHECK(report_for(again, "m1-requeued").outcome == MessageOutcome::runner_launched);
+    CHECK(h.fleet.launched.size() == 2);
+}

@@ -1,0 +1,195 @@
+#include "core/intake/hmac_sha256.hpp"
+
+#include <algorithm>
+
+namespace scaleup {
+
+namespace {
+
+// FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64
+// primes.
+constexpr std::array<std::uint32_t, 64> kRoundConstants{
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+// FIPS 180-4 §5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8
+// primes.
+constexpr std::array<std::uint32_t, 8> kInitialState{
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+constexpr std::size_t kBlockBytes = 64;
+
+constexpr std::uint32_t rotr(std::uint32_t x, int n) {
+    return (x >> n) | (x << (32 - n));
+}
+
+std::uint32_t load_big_endian(const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
+}
+
+std::string_view as_bytes(const Sha256Digest& digest) {
+    return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
+}  // namespace
+
+Sha256::Sha256() : state_(kInitialState) {}
+
+void Sha256::compress(const std::uint8_t* block) {
+    std::array<std::uint32_t, 64> w;
+    for (std::size_t t = 0; t < 16; ++t)
+        w[t] = load_big_endian(block + 4 * t);
+    for (std::size_t t = 16; t < 64; ++t) {
+        const std::uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
+    std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+    for (std::size_t t = 0; t < 64; ++t) {
+        const std::uint32_t sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+        const std::uint32_t choose = (e & f) ^ (~e & g);
+        const std::uint32_t t1 = h + sum1 + choose + kRoundConstants[t] + w[t];
+        const std::uint32_t sum0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+        const std::uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
+        const std::uint32_t t2 = sum0 + majority;
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    state_[0] += a;
+    state_[1] += b;
+    state_[2] += c;
+    state_[3] += d;
+    state_[4] += e;
+    state_[5] += f;
+    state_[6] += g;
+    state_[7] += h;
+}
+
+void Sha256::update(std::string_view data) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(data.data());
+    std::size_t left = data.size();
+    length_ += left;
+    if (buffered_ > 0) {
+        const std::size_t take = std::min(left, kBlockBytes - buffered_);
+        std::copy(p, p + take, buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_));
+        buffered_ += take;
+        p += take;
+        left -= take;
+        if (buffered_ < kBlockBytes)
+            return;
+        compress(buffer_.data());
+        buffered_ = 0;
+    }
+    for (; left >= kBlockBytes; p += kBlockBytes, left -= kBlockBytes)
+        compress(p);
+    std::copy(p, p + left, buffer_.begin());
+    buffered_ = left;
+}
+
+Sha256Digest Sha256::finish() {
+    // FIPS 180-4 §5.1.1: a 1 bit, zeros up to 56 bytes mod 64, then the length in bits (64-bit BE).
+    const std::uint64_t bits = length_ * 8;
+    buffer_[buffered_++] = 0x80;
+    if (buffered_ > kBlockBytes - 8) {
+        std::fill(buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_), buffer_.end(), 0);
+        compress(buffer_.data());
+        buffered_ = 0;
+    }
+    std::fill(buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_), buffer_.end() - 8, 0);
+    for (int i = 0; i < 8; ++i)
+        buffer_[kBlockBytes - 1 - static_cast<std::size_t>(i)] =
+            static_cast<std::uint8_t>(bits >> (8 * i));
+    compress(buffer_.data());
+
+    Sha256Digest digest;
+    for (std::size_t i = 0; i < 8; ++i) {
+        digest[4 * i] = static_cast<std::uint8_t>(state_[i] >> 24);
+        digest[4 * i + 1] = static_cast<std::uint8_t>(state_[i] >> 16);
+        digest[4 * i + 2] = static_cast<std::uint8_t>(state_[i] >> 8);
+        digest[4 * i + 3] = static_cast<std::uint8_t>(state_[i]);
+    }
+    return digest;
+}
+
+Sha256Digest sha256(std::string_view data) {
+    Sha256 hash;
+    hash.update(data);
+    return hash.finish();
+}
+
+HmacSha256::HmacSha256(std::string_view key) {
+    // RFC 2104: a key longer than the block is hashed first; the key is zero-padded to the block.
+    std::array<std::uint8_t, kBlockBytes> block{};
+    if (key.size() > kBlockBytes) {
+        const Sha256Digest hashed = sha256(key);
+        std::copy(hashed.begin(), hashed.end(), block.begin());
+    } else {
+        std::copy(key.begin(), key.end(), block.begin());
+    }
+    std::array<char, kBlockBytes> inner_pad;
+    std::array<char, kBlockBytes> outer_pad;
+    for (std::size_t i = 0; i < kBlockBytes; ++i) {
+        inner_pad[i] = static_cast<char>(block[i] ^ 0x36);
+        outer_pad[i] = static_cast<char>(block[i] ^ 0x5c);
+    }
+    inner_.update({inner_pad.data(), inner_pad.size()});
+    outer_.update({outer_pad.data(), outer_pad.size()});
+}
+
+Sha256Digest HmacSha256::sign(std::string_view message) const {
+    Sha256 inner = inner_;
+    inner.update(message);
+    const Sha256Digest inner_digest = inner.finish();
+    Sha256 outer = outer_;
+    outer.update(as_bytes(inner_digest));
+    return outer.finish();
+}
+
+Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
+    return HmacSha256(key).sign(message);
+}
+
+std::string to_hex(const Sha256Digest& digest) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out(2 * digest.size(), '0');
+    for (std::size_t i = 0; i < digest.size(); ++i) {
+        out[2 * i] = kDigits[digest[i] >> 4];
+        out[2 * i + 1] = kDigits[digest[i] & 0x0f];
+    }
+    return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;  // the length of a signature is public: "sha256=" + 64 hex digits
+    unsigned difference = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        difference |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
+    return difference == 0;
+}
+
+std::string github_signature(const HmacSha256& key, std::string_view body) {
+    return "sha256=" + to_hex(key.sign(body));
+}
+
+bool verify_github_signature(const HmacSha256& key, std::string_view body,
+                             std::string_view header) {
+    return constant_time_equal(github_signature(key, body), header);
+}
+
+}  // namespace scaleup

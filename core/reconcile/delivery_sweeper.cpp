@@ -1,0 +1,225 @@
+#include "core/reconcile/delivery_sweeper.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/common/retry.hpp"
+
+namespace scaleup {
+
+namespace {
+constexpr const char* kRunsMetric = "scaleup_sweeper_runs_total";
+constexpr const char* kGuidsMetric = "scaleup_sweeper_deliveries_total";
+constexpr const char* kCallsMetric = "scaleup_github_calls_total";
+// github.com keeps a delivery redeliverable for 3 days; stay clear of the edge, where the
+// redelivery would be refused.
+constexpr Duration kRedeliverableFor = hours(72) - minutes(10);
+// A cursor that never ends would be a GitHub bug; never page forever.
+constexpr int kMaxPages = 1000;
+// GitHub logs a redelivery's attempt once it is made, within its 10 s delivery timeout; until
+// then the log still shows the GUID as failed.
+constexpr Duration kMinRepeatGap = seconds(30);
+
+/// The delivery docs' own test: a 2xx code, or status "OK". Code 0 (no connection) is a failure.
+bool attempt_succeeded(const HookDelivery& d) {
+    return (d.status_code >= 200 && d.status_code <= 299) || d.status == "OK";
+}
+
+bool is_rate_limit(const ServiceError& error) {
+    return error.kind == ErrorKind::rate_limited || error.kind == ErrorKind::secondary_rate_limited;
+}
+}  // namespace
+
+DeliverySweeper::DeliverySweeper(Runtime& rt, GitHubPort& github, InstallationTokenCache& tokens,
+                                 const ScaleUpConfig& config, MetricsRegistry& metrics)
+    : rt_(rt), github_(github), tokens_(tokens), config_(config), metrics_(metrics) {}
+
+Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
+    SweepReport report;
+    ++sweep_;
+    std::erase_if(redelivered_,
+                  [&](const auto& entry) { return !recently_redelivered(entry.second); });
+    const Instant cutoff = rt_.now() - std::min(config_.sweeper_lookback, kRedeliverableFor);
+
+    Result<std::vector<HookDelivery>> deliveries = co_await list_window(cutoff, deadline, report);
+    if (!deliveries) {
+        // Nothing is redelivered on a partial view of the log: a GUID's success may be on the
+        // page that could not be read.
+        report.list_failed = true;
+        metrics_.increment(kRunsMetric, {{"result", "list_error"}});
+        if (rt_.tracing()) {
+            rt_.trace(
+                "sweeper", "list_failed",
+                fmt::format("pages={} error=\"{}\"", report.pages, deliveries.error().describe()));
+        }
+        co_return report;
+    }
+    // A named vector: g++ 12 destroys a temporary argument inside a co_await expression twice.
+    std::vector<Attempts> failed = failed_guids(deliveries.value(), report);
+    co_await redeliver(std::move(failed), deadline, report);
+    metrics_.increment(kRunsMetric, {{"result", "ok"}});
+    if (rt_.tracing()) {
+        rt_.trace("sweeper", "sweep",
+                  fmt::format("pages={} guids={} succeeded={} redelivered={} errors={} recent={} "
+                              "limited={}",
+                              report.pages, report.guids, report.succeeded,
+                              report.redelivered.size(), report.redeliver_errors,
+                              report.recently_redelivered, report.limit_reached));
+    }
+    co_return report;
+}
+
+Task<void> DeliverySweeper::run(CancellationToken cancel, Duration interval) {
+    while (!cancel.cancelled()) {
+        try {
+            co_await sweep_once(rt_.now() + interval);
+        } catch (const std::exception& e) {
+            // A bug in one sweep must not end the sweeper; the metric makes it visible.
+            metrics_.increment(kRunsMetric, {{"result", "exception"}});
+            if (rt_.tracing())
+                rt_.trace("sweeper", "exception", fmt::format("what=\"{}\"", e.what()));
+        }
+        // A named awaiter, never a temporary: in a loop, g++ 12 mishandles a temporary
+        // CancellableWait (its token's shared state is released twice; the wait then misses its
+        // cancellation, or the program traps).
+        auto pause = sleep(rt_, interval, cancel);
+        if (!co_await pause)
+            break;
+    }
+}
+
+Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cutoff,
+                                                                     Instant deadline,
+                                                                     SweepReport& report) {
+    std::vector<HookDelivery> window;
+    std::string cursor;
+    for (int page = 0; page < kMaxPages; ++page) {
+        Result<HookDeliveryPage> listed = co_await with_retries<HookDeliveryPage>(
+            rt_, github_retry_rules(config_), deadline,
+            [&] { return github_.list_hook_deliveries(tokens_.make_claims(), cursor); });
+        count_call("list_hook_deliveries", listed ? nullptr : &listed.error());
+        if (!listed)
+            co_return listed.error();
+        ++report.pages;
+        HookDeliveryPage& got = listed.value();
+        bool past_window = got.deliveries.empty();
+        for (auto& delivery : got.deliveries) {
+            if (delivery.delivered_at < cutoff)
+                past_window = true;  // newest first: the rest of the log is older still
+            else
+                window.push_back(std::move(delivery));
+        }
+        if (past_window || got.next_cursor.empty())
+            break;
+        cursor = std::move(got.next_cursor);
+    }
+    co_return window;
+}
+
+std::vector<DeliverySweeper::Attempts> DeliverySweeper::failed_guids(
+    const std::vector<HookDelivery>& deliveries, SweepReport& report) {
+    std::map<std::string, Attempts> by_guid;
+    for (const auto& delivery : deliveries) {
+        if (!wanted(delivery))
+            continue;
+        const auto [it, inserted] =
+            by_guid.try_emplace(delivery.guid, Attempts{delivery, delivery.delivered_at, false});
+        Attempts& attempts = it->second;
+        if (!inserted) {
+            const HookDelivery& latest = attempts.latest;
+            if (delivery.delivered_at > latest.delivered_at ||
+                (delivery.delivered_at == latest.delivered_at && delivery.id > latest.id)) {
+                attempts.latest = delivery;
+            }
+            attempts.first_at = std::min(attempts.first_at, delivery.delivered_at);
+        }
+        attempts.succeeded = attempts.succeeded || attempt_succeeded(delivery);
+    }
+    report.guids = static_cast<int>(by_guid.size());
+    std::vector<Attempts> failed;
+    for (auto& [guid, attempts] : by_guid) {
+        if (attempts.succeeded) {
+            ++report.succeeded;
+            count("succeeded");
+        } else {
+            failed.push_back(std::move(attempts));
+        }
+    }
+    // The longest-waiting job first: if the run's bound is reached, newer ones wait a run.
+    std::stable_sort(failed.begin(), failed.end(),
+                     [](const Attempts& a, const Attempts& b) { return a.first_at < b.first_at; });
+    return failed;
+}
+
+Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant deadline,
+                                      SweepReport& report) {
+    int calls = 0;
+    bool rate_limited = false;
+    std::optional<Instant> last_call;
+    for (const auto& attempts : failed) {
+        const std::string& guid = attempts.latest.guid;
+        if (redelivered_.count(guid) != 0) {
+            ++report.recently_redelivered;
+            count("recently_redelivered");
+            continue;
+        }
+        const Instant start =
+            last_call ? std::max(rt_.now(), *last_call + config_.sweeper_redelivery_spacing)
+                      : rt_.now();
+        if (rate_limited || calls >= config_.sweeper_max_redeliveries_per_run ||
+            start >= deadline) {
+            ++report.limit_reached;
+            count("limit_reached");
+            continue;
+        }
+        if (start > rt_.now())
+            co_await rt_.sleep_until(start);
+        last_call = rt_.now();
+        ++calls;
+        const std::int64_t id = attempts.latest.id;
+        Status done = co_await with_retries<Done>(rt_, github_retry_rules(config_), deadline, [&] {
+            return github_.redeliver_hook_delivery(tokens_.make_claims(), id);
+        });
+        count_call("redeliver_hook_delivery", done ? nullptr : &done.error());
+        if (rt_.tracing()) {
+            rt_.trace("sweeper", "redeliver",
+                      fmt::format("guid={} delivery={} ok={}", guid, id, done.ok()));
+        }
+        if (done) {
+            report.redelivered.push_back(id);
+            redelivered_[guid] = Redelivered{rt_.now(), sweep_};
+            count("redelivered");
+        } else {
+            // 422 (too old, or not redeliverable) or a failure past the retries: a later run may
+            // try again. A rate limit ends this run's redeliveries.
+            ++report.redeliver_errors;
+            count("redeliver_error");
+            rate_limited = is_rate_limit(done.error());
+        }
+    }
+}
+
+bool DeliverySweeper::recently_redelivered(const Redelivered& last) const {
+    return sweep_ - last.sweep <= 1 || rt_.now() - last.at < kMinRepeatGap;
+}
+
+bool DeliverySweeper::wanted(const HookDelivery& delivery) const {
+    if (delivery.event != "workflow_job")
+        return false;
+    return !config_.sweeper_queued_only || delivery.action == "queued";
+}
+
+void DeliverySweeper::count(const char* result, int by) {
+    metrics_.increment(kGuidsMetric, {{"result", result}}, static_cast<std::uint64_t>(by));
+}
+
+void DeliverySweeper::count_call(const char* call, const ServiceError* error) {
+    metrics_.increment(kCallsMetric,
+                       {{"call", call}, {"outcome", error ? to_string(error->kind) : "ok"}});
+}
+
+}  // namespace scaleup

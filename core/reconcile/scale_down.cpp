@@ -1,0 +1,287 @@
+// The rules are in the table at the top of scale_down.hpp.
+#include "core/reconcile/scale_down.hpp"
+
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "core/common/retry.hpp"
+#include "core/consumer/job_message.hpp"
+
+namespace scaleup {
+
+namespace {
+constexpr const char* kActionsMetric = "scaleup_scale_down_total";
+constexpr const char* kErrorsMetric = "scaleup_scale_down_errors_total";
+constexpr const char* kRunsMetric = "scaleup_scale_down_runs_total";
+constexpr const char* kOwnerTag = "scaleup:owner";
+constexpr const char* kLabelsTag = "scaleup:labels";
+}  // namespace
+
+ScaleDown::ScaleDown(Runtime& rt, const ScaleUpConfig& config, GitHubPort& github,
+                     InstallationTokenCache& tokens, FleetPort& fleet, LedgerPort& ledger,
+                     MetricsRegistry& metrics)
+    : rt_(rt),
+      config_(config),
+      github_(rt, github, tokens, config, metrics),
+      fleet_(fleet),
+      ledger_(ledger),
+      metrics_(metrics),
+      // As BatchHandler tags its launches: the normalised pool labels, comma-separated.
+      pool_tag_(fmt::format("{}", fmt::join(normalise_labels(config.runner_labels), ","))) {}
+
+Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
+    ScaleDownReport report;
+    const RetryRules rules = aws_retry_rules(config_);
+    // The ledger first: an instance committed after this read is already in EC2 when we describe.
+    auto held = co_await with_retries<std::vector<LaunchedInstance>>(
+        rt_, rules, deadline, [&] { return ledger_.held_instances(); });
+    if (!held)
+        count_error("held_instances", report);
+    std::map<std::string, std::string> filter{{kLabelsTag, pool_tag_}};
+    auto described = co_await with_retries<std::vector<InstanceInfo>>(
+        rt_, rules, deadline, [&] { return fleet_.describe_instances(filter); });
+    if (!described) {
+        report.describe_failed = true;
+        count_error("describe_instances", report);
+        metrics_.increment(kRunsMetric, {{"result", "error"}});
+        co_return report;
+    }
+    const std::vector<InstanceInfo>& instances = described.value();
+    std::set<std::string> live;
+    for (const auto& instance : instances)
+        live.insert(instance.id);
+
+    const Runners runners = co_await list_runners(instances, deadline, report);
+    co_await settle_instances(instances, runners, deadline, report);
+    co_await delete_ghosts(runners, live, deadline, report);
+    if (held)
+        co_await release_missing(held.value(), live, deadline, report);
+    forget_gone(live);
+
+    metrics_.increment(kRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
+    if (rt_.tracing()) {
+        rt_.trace("scale-down", "sweep",
+                  fmt::format("instances={} orphans={} finished={} missing={} busy={} ghosts={} "
+                              "errors={}",
+                              instances.size(), report.terminated_orphan.size(),
+                              report.terminated_finished.size(), report.released_missing.size(),
+                              report.kept_busy.size(), report.deleted_ghost_runners.size(),
+                              report.errors));
+    }
+    co_return report;
+}
+
+Task<void> ScaleDown::run(CancellationToken cancel, Duration interval) {
+    while (!cancel.cancelled()) {
+        try {
+            co_await sweep_once(rt_.now() + interval);
+        } catch (const std::exception& e) {
+            // A bug in one sweep must not end scale-down; the metric makes it visible.
+            metrics_.increment(kRunsMetric, {{"result", "exception"}});
+            if (rt_.tracing())
+                rt_.trace("scale-down", "exception", fmt::format("what=\"{}\"", e.what()));
+        }
+        // A named awaiter: see DeliverySweeper::run (g++ 12 and a temporary CancellableWait).
+        auto pause = sleep(rt_, interval, cancel);
+        if (!co_await pause)
+            break;
+    }
+}
+
+Task<ScaleDown::Runners> ScaleDown::list_runners(const std::vector<InstanceInfo>& instances,
+                                                 Instant deadline, ScaleDownReport& report) {
+    for (const auto& text : config_.reconcile_owners) {
+        const RunnerOwner configured = parse_owner(text);
+        owners_.insert(runner_owner_of(config_, configured.owner, configured.repo));
+    }
+    for (const auto& instance : instances) {
+        const auto tag = instance.tags.find(kOwnerTag);
+        if (tag != instance.tags.end())
+            owners_.insert(parse_owner(tag->second));
+    }
+    Runners runners;
+    for (const auto& owner : owners_) {
+        auto listed = co_await github_.list_runners(owner, deadline);
+        if (listed)
+            runners.emplace(owner, std::move(listed).value());
+        else
+            count_error("list_runners", report);
+    }
+    co_return runners;
+}
+
+ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerInfo* runner) {
+    const std::string& id = instance.id;
+    const bool past_boot = rt_.now() - instance.launched_at >= config_.runner_boot_timeout;
+    if (runner == nullptr) {
+        // Listed once and gone now: GitHub removed the runner after its one job (or someone
+        // deleted it); either way it will never take a job again.
+        if (listed_.count(id) != 0)
+            return Verdict::finished;
+        return past_boot ? Verdict::orphan : Verdict::keep;
+    }
+    listed_.insert(id);
+    if (runner->busy) {
+        online_seen_.insert(id);
+        idle_since_.erase(id);
+        return Verdict::keep_busy;
+    }
+    if (runner->online) {
+        online_seen_.insert(id);
+        const Instant since = idle_since_.emplace(id, rt_.now()).first->second;
+        return rt_.now() - since >= config_.runner_idle_timeout ? Verdict::idle : Verdict::keep;
+    }
+    // Offline and idle: a JIT runner is listed offline from the moment its config exists, so this
+    // is "booting" until it was seen online; after that, an ephemeral runner is done.
+    if (online_seen_.count(id) != 0)
+        return config_.ephemeral ? Verdict::finished : Verdict::keep;
+    return past_boot ? Verdict::orphan : Verdict::keep;
+}
+
+Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instances,
+                                       const Runners& runners, Instant deadline,
+                                       ScaleDownReport& report) {
+    for (const auto& instance : instances) {
+        const auto tag = instance.tags.find(kOwnerTag);
+        if (tag == instance.tags.end())
+            continue;  // not launched by us: not ours to judge
+        const auto owner_runners = runners.find(parse_owner(tag->second));
+        if (owner_runners == runners.end())
+            continue;  // the owner's runners could not be listed: judge nothing blind
+        const RunnerInfo* runner = nullptr;
+        for (const auto& candidate : owner_runners->second) {
+            if (candidate.name == config_.runner_name_prefix + instance.id)
+                runner = &candidate;
+        }
+        const Verdict verdict = judge(instance, runner);
+        if (verdict == Verdict::keep_busy) {
+            report.kept_busy.push_back(instance.id);
+            count("kept_busy");
+        }
+        if (verdict != Verdict::orphan && verdict != Verdict::finished && verdict != Verdict::idle)
+            continue;
+        if (rt_.now() >= deadline)
+            break;
+        // An idle runner is deregistered before its instance goes: GitHub refuses to delete a
+        // busy runner, so a job assigned since our list keeps its runner (the race with
+        // assignment is decided by GitHub, not by our stale view).
+        if (verdict == Verdict::idle &&
+            !co_await github_.delete_runner(parse_owner(tag->second), runner->id, deadline)) {
+            continue;
+        }
+        if (!co_await terminate(instance.id, deadline, report))
+            continue;
+        const bool orphan = verdict == Verdict::orphan;
+        const char* reason = orphan ? "orphan" : verdict == Verdict::idle ? "idle" : "finished";
+        (orphan                     ? report.terminated_orphan
+         : verdict == Verdict::idle ? report.terminated_idle
+                                    : report.terminated_finished)
+            .push_back(instance.id);
+        count(orphan                     ? "terminated_orphan"
+              : verdict == Verdict::idle ? "terminated_idle"
+                                         : "terminated_finished");
+        if (rt_.tracing()) {
+            rt_.trace("scale-down", "terminated",
+                      fmt::format("instance={} owner={} reason={} runner={}", instance.id,
+                                  tag->second, reason, runner ? runner->id : 0));
+        }
+    }
+}
+
+Task<bool> ScaleDown::terminate(std::string instance_id, Instant deadline,
+                                ScaleDownReport& report) {
+    const RetryRules rules = aws_retry_rules(config_);
+    auto terminated = co_await with_retries<Done>(
+        rt_, rules, deadline, [&] { return fleet_.terminate_instances({instance_id}); });
+    if (!terminated) {
+        count_error("terminate_instances", report);
+        co_return false;
+    }
+    // The slot goes back only once the instance is gone. If the release fails, the instance is
+    // missing from the next describes and its slot is released then.
+    auto released = co_await with_retries<Done>(
+        rt_, rules, deadline, [&] { return ledger_.release_instance(instance_id); });
+    if (!released)
+        count_error("release_instance", report);
+    co_return true;
+}
+
+Task<void> ScaleDown::delete_ghosts(const Runners& runners, const std::set<std::string>& live,
+                                    Instant deadline, ScaleDownReport& report) {
+    const std::string& prefix = config_.runner_name_prefix;
+    std::set<GhostKey> ghosts;
+    for (const auto& [owner, list] : runners) {
+        for (const auto& runner : list) {
+            const bool ours = runner.name.size() > prefix.size() && runner.name.starts_with(prefix);
+            if (!ours || runner.online || runner.busy ||
+                live.count(runner.name.substr(prefix.size())) != 0) {
+                continue;
+            }
+            const GhostKey key{owner, runner.id};
+            if (ghosts_last_.count(key) == 0 || rt_.now() >= deadline) {
+                ghosts.insert(key);  // seen once: confirmed (or deleted) next sweep
+                continue;
+            }
+            const std::int64_t runner_id = runner.id;
+            auto deleted = co_await github_.delete_runner(owner, runner_id, deadline);
+            if (!deleted) {
+                count_error("delete_runner", report);
+                ghosts.insert(key);
+                continue;
+            }
+            report.deleted_ghost_runners.push_back(runner_id);
+            count("deleted_ghost_runner");
+            if (rt_.tracing()) {
+                rt_.trace(
+                    "scale-down", "deleted_ghost",
+                    fmt::format("owner={} runner={} name={}", owner.key(), runner_id, runner.name));
+            }
+        }
+    }
+    ghosts_last_ = std::move(ghosts);
+}
+
+Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
+                                      const std::set<std::string>& live, Instant deadline,
+                                      ScaleDownReport& report) {
+    std::set<std::string> missing;
+    for (const auto& slot : held) {
+        const std::string id = slot.instance_id;
+        if (live.count(id) != 0)
+            continue;
+        if (missing_last_.count(id) == 0 || rt_.now() >= deadline) {
+            missing.insert(id);  // seen missing once: confirmed (or released) next sweep
+            continue;
+        }
+        auto released = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline,
+                                                    [&] { return ledger_.release_instance(id); });
+        if (!released) {
+            count_error("release_instance", report);
+            missing.insert(id);
+            continue;
+        }
+        report.released_missing.push_back(id);
+        count("released_missing");
+        if (rt_.tracing())
+            rt_.trace("scale-down", "released_missing", fmt::format("instance={}", id));
+    }
+    missing_last_ = std::move(missing);
+}
+
+void ScaleDown::forget_gone(const std::set<std::string>& live) {
+    std::erase_if(listed_, [&](const std::string& id) { return live.count(id) == 0; });
+    std::erase_if(online_seen_, [&](const std::string& id) { return live.count(id) == 0; });
+    std::erase_if(idle_since_, [&](const auto& entry) { return live.count(entry.first) == 0; });
+}
+
+void ScaleDown::count(const char* action) {
+    metrics_.increment(kActionsMetric, {{"action", action}});
+}
+
+void ScaleDown::count_error(const char* call, ScaleDownReport& report) {
+    ++report.errors;
+    metrics_.increment(kErrorsMetric, {{"call", call}});
+}
+
+}  // namespace scaleup

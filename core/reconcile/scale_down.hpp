@@ -1,0 +1,117 @@
+// ScaleDown: terminates the instances that can no longer run a job, gives their slots back, and
+// cleans up what others left behind.
+//
+// Each sweep reads the ledger's held slots, the pool's instances (DescribeInstances filtered on the
+// `scaleup:labels` tag BatchHandler puts on every launch) and, per runner owner (from the
+// `scaleup:owner` tag, `reconcile_owners`, and every owner seen before), the runners GitHub lists.
+// An instance's runner is the one named `runner_name_prefix` + instance id. Rules:
+//
+// | instance's runner                                   | verdict                               |
+// |-----------------------------------------------------|---------------------------------------|
+// | busy                                                | kept, always (`kept_busy`)            |
+// | online and idle, less than `runner_idle_timeout`    | kept: it is waiting for a job         |
+// | online and idle for `runner_idle_timeout`           | deregistered, then terminated (idle): |
+// |                                                     | its job was taken by another runner   |
+// |                                                     | or cancelled (jobs are not bound)     |
+// | offline, idle, seen online before (ephemeral)       | terminated: its one job is done       |
+// | not listed any more, listed before                  | terminated: ran its job, was removed  |
+// | offline or not listed, never online, past the boot  | terminated: orphan, never came up     |
+// | timeout (`runner_boot_timeout` since launched_at)   | (a JIT runner is listed offline from  |
+// |                                                     | the moment its config is generated)   |
+// | anything else (booting)                             | kept                                  |
+//
+// Every termination releases the instance's slot (`release_instance`, idempotent). A slot held in
+// the ledger by an instance EC2 no longer reports (it terminated itself after its job, a spot
+// interruption, someone else terminated it) is released too; a runner of ours, offline and idle,
+// whose instance EC2 no longer reports is deleted from GitHub (a ghost, upstream #5007). Both need
+// the absence seen in two consecutive sweeps: DescribeInstances is eventually consistent just
+// after a launch, and a runner registered between our describe and our list has an instance EC2
+// did report a moment later. Nothing is terminated, released or deleted on information that could
+// not be read: a failed describe skips the sweep, a failed runner list skips that owner.
+//
+// What was seen of a runner (listed, online) is remembered between sweeps. After a restart it is
+// lost, and a finished instance is then terminated as an orphan once its boot timeout has passed:
+// later, never wrongly.
+//
+// Outcomes: `scaleup_scale_down_total{action=terminated_orphan|terminated_finished|
+// terminated_idle|released_missing|kept_busy|deleted_ghost_runner}`; failed calls:
+// `scaleup_scale_down_errors_total{call}`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/config/scale_up_config.hpp"
+#include "core/github/installation_token_cache.hpp"
+#include "core/metrics/metrics.hpp"
+#include "core/ports/fleet.hpp"
+#include "core/ports/github.hpp"
+#include "core/ports/ledger.hpp"
+#include "core/reconcile/owner_github.hpp"
+#include "core/runtime/runtime.hpp"
+
+namespace scaleup {
+
+struct ScaleDownReport {
+    std::vector<std::string> terminated_orphan;
+    std::vector<std::string> terminated_finished;
+    std::vector<std::string> terminated_idle;
+    std::vector<std::string> released_missing;
+    std::vector<std::string> kept_busy;
+    std::vector<std::int64_t> deleted_ghost_runners;
+    int errors = 0;  // failed calls; what they concerned is left for the next sweep
+    bool describe_failed = false;
+};
+
+class ScaleDown {
+  public:
+    ScaleDown(Runtime& rt, const ScaleUpConfig& config, GitHubPort& github,
+              InstallationTokenCache& tokens, FleetPort& fleet, LedgerPort& ledger,
+              MetricsRegistry& metrics);
+
+    /// One sweep; finishes by `deadline`. Never throws for a service failure.
+    Task<ScaleDownReport> sweep_once(Instant deadline);
+    /// Sweeps every `interval` until cancelled.
+    Task<void> run(CancellationToken cancel, Duration interval);
+
+  private:
+    enum class Verdict { keep, keep_busy, orphan, finished, idle };
+    using Runners = std::map<RunnerOwner, std::vector<RunnerInfo>>;  // owners whose list was read
+    using GhostKey = std::pair<RunnerOwner, std::int64_t>;
+
+    Task<Runners> list_runners(const std::vector<InstanceInfo>& instances, Instant deadline,
+                               ScaleDownReport& report);
+    Verdict judge(const InstanceInfo& instance, const RunnerInfo* runner);
+    Task<void> settle_instances(const std::vector<InstanceInfo>& instances, const Runners& runners,
+                                Instant deadline, ScaleDownReport& report);
+    Task<bool> terminate(std::string instance_id, Instant deadline, ScaleDownReport& report);
+    Task<void> delete_ghosts(const Runners& runners, const std::set<std::string>& live,
+                             Instant deadline, ScaleDownReport& report);
+    Task<void> release_missing(const std::vector<LaunchedInstance>& held,
+                               const std::set<std::string>& live, Instant deadline,
+                               ScaleDownReport& report);
+    void forget_gone(const std::set<std::string>& live);
+    void count(const char* action);
+    void count_error(const char* call, ScaleDownReport& report);
+
+    Runtime& rt_;
+    const ScaleUpConfig& config_;
+    OwnerGitHub github_;
+    FleetPort& fleet_;
+    LedgerPort& ledger_;
+    MetricsRegistry& metrics_;
+    std::string pool_tag_;               // the `scaleup:labels` value of this pool's instances
+    std::set<std::string> listed_;       // instances whose runner GitHub has listed
+    std::set<std::string> online_seen_;  // instances whose runner was seen online or busy
+    std::map<std::string, Instant> idle_since_;  // online and idle since (first seen so)
+    std::set<std::string> missing_last_;         // held instances EC2 did not report last sweep
+    std::set<GhostKey> ghosts_last_;  // our offline runners without an instance last sweep
+    std::set<RunnerOwner> owners_;    // every owner seen: its ghosts are checked later too
+};
+
+}  // namespace scaleup
