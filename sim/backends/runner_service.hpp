@@ -20,7 +20,7 @@ struct AssignedJob {
 };
 
 class RunnerService {
-public:
+  public:
     virtual ~RunnerService() = default;
     /// `run.sh --jitconfig`: registers the runner the config was generated for. Fails for an
     /// unknown or already used config (JIT configs are single-use).
@@ -37,7 +37,7 @@ public:
 
 /// What a booted instance reads its JIT config from: SSM GetParameter, seen from the instance.
 class ConfigReader {
-public:
+  public:
     virtual ~ConfigReader() = default;
     /// The config stored for the instance, nullopt while there is none (ParameterNotFound).
     virtual Task<Result<std::optional<std::string>>> read_runner_config(

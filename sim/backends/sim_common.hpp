@@ -28,7 +28,8 @@ struct FaultWindow {
 
 inline bool any_active(const std::vector<FaultWindow>& windows, Instant t) {
     for (const auto& w : windows) {
-        if (w.contains(t)) return true;
+        if (w.contains(t))
+            return true;
     }
     return false;
 }

@@ -1,0 +1,376 @@
+// SimulatedGitHub: GitHub as the control plane, its runners and its webhook receiver meet it
+// (service-semantics.md section 1). It serves GitHubPort to the core, RunnerService to the runner
+// agents on simulated instances, and sends workflow_job webhooks to the intake endpoint.
+//
+// Fault model (what it can do wrong, and the knob):
+// - Every API call takes a drawn `latency`; the server acts half-way, so a caller that times out
+//   may still have changed GitHub's state.
+// - `server_error`: a 502 (ErrorKind::transient); a share `server_error_after_effect` of them comes
+//   after the server acted (a JIT runner was created, a token minted, yet the caller sees 502).
+//   `outages`: every call answers 503 inside the windows, acting on nothing.
+// - App JWTs (no signature in simulation; GitHub's checks on the claims): issuer other than the
+//   App id or client id, `iat` in GitHub's future beyond `iat_tolerance`, `exp` more than
+//   `max_jwt_lifetime` (600 s) ahead of GitHub's clock or already past: 401 with GitHub's words.
+//   GitHub's clock is the runtime's; the core's skew is modelled by skewing the core's clock.
+// - Identical JWTs (same iss, iat, exp and jti) on two mints in flight together, or within
+//   `identical_jwt_window` of each other: the later mint gets a transient 404 (upstream #5025). A
+//   unique jti avoids it.
+// - Installation tokens live `token_lifetime` (1 h); an expired, revoked or unknown token is 401
+//   "Bad credentials". A share `fresh_token_unauthorized` of fresh tokens is 401 for
+//   `fresh_token_lag` after the mint (replication lag, octokit/auth-app.js#65).
+// - Suspended installation: 403 "This installation has been suspended" to mints and token calls.
+//   Unknown or uninstalled installation (see `reinstall`): 404. A token used for an owner or repo
+//   its installation does not cover: 404.
+// - Rate limits (github_rate_limits.hpp): primary per installation per hour (403 rate_limited,
+//   retry_at = x-ratelimit-reset); secondary for concurrency and points per minute (403
+//   secondary_rate_limited, retry_at from a retry-after that is sometimes missing).
+// - JIT configs: single-use; a name already taken for the owner is 409; bad input 422.
+// - Jobs are not bound to runners: GitHub gives the oldest queued job to any idle online runner
+//   whose labels cover the job's. Jobs queued longer than `queue_timeout` (24 h) are cancelled.
+// - Webhooks: one delivery per job transition, after a drawn `webhook_latency` each, so deliveries
+//   can arrive out of order. Intake must answer 2xx within `intake_timeout` (10 s); otherwise the
+//   attempt is logged as failed and NEVER retried by GitHub. `intake_unreachable`: every delivery
+//   in the windows fails with 502 without reaching intake (tuist's 30-minute incident).
+//   Redelivery (API) re-sends the same GUID and body within `redelivery_window` (3 days), else 422.
+// Simplifications: a lost runner's job fails at once (any real delay is not modelled); a cancelled
+// running job keeps its runner busy until the agent reports the end; no `waiting` (environment
+// approval) state; no legacy sha1 `x-hub-signature`.
+// What the core must tolerate: all of the above. Retry 5xx and transient 404s, never trust a 201
+// it did not see, wait for rate-limit resets, use unique jti, re-mint expired tokens, treat a
+// suspended installation as permanent, and recover deliveries GitHub will not resend itself.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/intake/webhook_delivery.hpp"
+#include "core/ports/github.hpp"
+#include "core/runtime/runtime.hpp"
+#include "sim/backends/github_rate_limits.hpp"
+#include "sim/backends/runner_service.hpp"
+#include "sim/backends/sim_common.hpp"
+
+namespace scaleup::sim {
+
+enum class AccountType { organization, user };
+
+struct SimulatedGitHubOptions {
+    std::string app_id = "1";
+    std::string client_id = "Iv1.simulated";  // also accepted as the JWT issuer
+    /// Signs every delivery's `x-hub-signature-256`; read when the event happens (rotation).
+    std::string webhook_secret = "simulated webhook secret";
+
+    // API faults
+    LatencyRange latency{milliseconds(20), milliseconds(200)};
+    Ratio server_error = Ratio::never();
+    Ratio server_error_after_effect = {1, 2};
+    std::vector<FaultWindow> outages;
+
+    // App JWTs and installation tokens
+    Duration iat_tolerance = seconds(1);
+    Duration max_jwt_lifetime = seconds(600);
+    Duration identical_jwt_window = seconds(1);  // zero: identical JWTs never collide
+    Duration token_lifetime = hours(1);
+    Ratio fresh_token_unauthorized = Ratio::never();
+    Duration fresh_token_lag = seconds(3);
+
+    GitHubRateLimitOptions rate_limits;
+
+    // Actions
+    Duration queue_timeout = hours(24);
+
+    // Webhooks
+    LatencyRange webhook_latency{milliseconds(100), seconds(2)};
+    Duration intake_timeout = seconds(10);
+    std::vector<FaultWindow> intake_unreachable;
+    Duration redelivery_window = hours(72);
+    std::size_t deliveries_per_page = 100;
+};
+
+class SimulatedGitHub final : public GitHubPort, public RunnerService {
+  public:
+    using Options = SimulatedGitHubOptions;
+    using Intake = std::function<Task<WebhookResponse>(WebhookDelivery)>;
+
+    struct Installation {
+        std::int64_t id = 0;
+        std::string account;
+        AccountType type = AccountType::organization;
+        std::vector<std::string> repositories;  // empty: all repositories
+        bool suspended = false;
+        bool removed = false;  // uninstalled: its id is unknown to GitHub now
+    };
+
+    /// One job as GitHub knows it; checkers read these.
+    struct JobRecord {
+        std::int64_t id = 0;
+        std::int64_t run_id = 0;
+        std::string owner;
+        std::string repo;
+        std::vector<std::string> labels;
+        Duration duration{};
+        std::int64_t installation_id = 0;
+        JobStatus status = JobStatus::queued;
+        std::string conclusion;         // "success", "failure", "cancelled"; empty until completed
+        bool expired_in_queue = false;  // cancelled by GitHub after `queue_timeout`
+        Instant queued_at{};
+        std::optional<Instant> started_at;
+        std::optional<Instant> completed_at;
+        std::int64_t runner_id = 0;
+        std::string runner_name;
+    };
+
+    struct RunnerRecord {
+        std::int64_t id = 0;
+        std::string name;
+        RunnerOwner owner;
+        std::vector<std::string> labels;
+        std::int64_t group_id = 1;
+        std::int64_t installation_id = 0;  // whose token created it
+        std::string encoded_jit_config;
+        bool config_used = false;
+        std::string instance_id;  // who registered with the config
+        bool online = false;
+        bool busy = false;
+        bool deleted = false;  // removed from GitHub (ephemeral after its job, or deleted)
+        std::int64_t job_id = 0;
+        Instant created_at{};
+        std::optional<Instant> registered_at;
+    };
+
+    /// One POST .../access_tokens that reached GitHub.
+    struct MintRecord {
+        Instant at{};
+        std::int64_t installation_id = 0;
+        AppJwtClaims claims;
+        int status_code = 0;
+        std::string token;  // the minted token, when 201
+    };
+
+    /// One API request that reached GitHub, for the token hygiene checker.
+    struct ApiRequestRecord {
+        Instant at{};
+        GitHubEndpoint endpoint = GitHubEndpoint::get_job;
+        std::int64_t installation_id = 0;  // the token's; 0 for JWT requests or unknown tokens
+        std::string token;                 // empty for JWT requests
+        bool token_expired = false;        // past its expiry when it reached GitHub
+        int status_code = 0;
+    };
+
+    /// One workflow_job event; every delivery attempt of it sends these bytes.
+    struct WebhookPayload {
+        std::string guid;
+        std::string action;
+        std::int64_t job_id = 0;
+        std::int64_t installation_id = 0;
+        WebhookDelivery request;  // headers and body
+        Instant created_at{};
+    };
+
+    /// One attempt in the App's delivery log.
+    struct DeliveryAttempt {
+        HookDelivery delivery;
+        std::size_t payload = 0;  // index into payloads()
+        Duration duration{};
+    };
+
+    SimulatedGitHub(Runtime& rt, Options options = {});
+    ~SimulatedGitHub() override;
+    SimulatedGitHub(const SimulatedGitHub&) = delete;
+    SimulatedGitHub& operator=(const SimulatedGitHub&) = delete;
+
+    // ---- the world's controls (not GitHub API) ---------------------------------------------
+    std::int64_t add_installation(std::string account, AccountType type = AccountType::organization,
+                                  std::vector<std::string> repositories = {});
+    void suspend_installation(std::int64_t installation_id, bool suspended = true);
+    /// Uninstalls and installs the App again: a new id; the old id is 404 and its tokens 401.
+    std::int64_t reinstall(std::int64_t installation_id);
+    void set_intake(Intake intake) { intake_ = std::move(intake); }
+    /// A workflow run queues one job; GitHub sends `queued` and offers it to idle runners.
+    std::int64_t queue_job(std::string owner, std::string repo, std::vector<std::string> labels,
+                           Duration duration, std::int64_t installation_id);
+    /// A user cancels the job (queued or running): completed with conclusion cancelled.
+    void cancel_job(std::int64_t job_id);
+    /// Knobs may be changed between events (e.g. add an outage window); the rate limits are
+    /// read once, at construction.
+    Options& options() { return options_; }
+
+    // ---- GitHubPort -----------------------------------------------------------------------
+    Task<Result<InstallationToken>> create_installation_token(std::int64_t installation_id,
+                                                              AppJwtClaims claims) override;
+    Task<Result<std::int64_t>> find_installation(RunnerOwner owner, AppJwtClaims claims) override;
+    Task<Result<JobStatus>> get_job_status(std::string token, std::string owner, std::string repo,
+                                           std::int64_t job_id) override;
+    Task<Result<JitConfig>> generate_jit_config(std::string token,
+                                                JitConfigRequest request) override;
+    Task<Result<std::vector<QueuedJob>>> list_queued_jobs(std::string token,
+                                                          RunnerOwner owner) override;
+    Task<Result<std::vector<RunnerInfo>>> list_runners(std::string token,
+                                                       RunnerOwner owner) override;
+    Task<Status> delete_runner(std::string token, RunnerOwner owner,
+                               std::int64_t runner_id) override;
+    Task<Result<HookDeliveryPage>> list_hook_deliveries(AppJwtClaims claims,
+                                                        std::string cursor) override;
+    Task<Status> redeliver_hook_delivery(AppJwtClaims claims, std::int64_t delivery_id) override;
+
+    // ---- RunnerService --------------------------------------------------------------------
+    Task<Result<std::int64_t>> register_jit_runner(std::string encoded_jit_config,
+                                                   std::string instance_id) override;
+    Task<std::optional<AssignedJob>> wait_for_job(std::int64_t runner_id,
+                                                  Duration max_wait) override;
+    void job_finished(std::int64_t runner_id, std::int64_t job_id) override;
+    void runner_lost(std::int64_t runner_id) override;
+
+    // ---- observability (checkers, tests) ----------------------------------------------------
+    const std::map<std::int64_t, JobRecord>& jobs() const { return jobs_; }
+    const JobRecord* job(std::int64_t job_id) const;
+    const std::map<std::int64_t, RunnerRecord>& runners() const { return runners_; }
+    const RunnerRecord* runner(std::int64_t runner_id) const;
+    const std::map<std::int64_t, Installation>& installations() const { return installations_; }
+    const std::vector<MintRecord>& mints() const { return mints_; }
+    /// Tokens minted (201) for the installation.
+    std::size_t mint_count(std::int64_t installation_id) const;
+    const std::vector<ApiRequestRecord>& requests() const { return requests_; }
+    /// The delivery log, oldest attempt first (the API lists it newest first).
+    const std::vector<DeliveryAttempt>& delivery_attempts() const { return attempts_; }
+    const std::vector<WebhookPayload>& payloads() const { return payloads_; }
+    /// What `x-ratelimit-*` would say now (installation id, or kAppSubject for JWT requests).
+    RateLimitStatus rate_limit(std::int64_t subject, RateBucket bucket) const;
+
+  private:
+    /// One API request from send to answer.
+    struct Call {
+        GitHubEndpoint endpoint = GitHubEndpoint::get_job;
+        std::int64_t subject = -1;  // rate-limit subject; -1 for an unknown token
+        Duration outbound{};        // client to server
+        Duration inbound{};         // server to client
+        std::size_t record = 0;     // index into requests_
+        bool fail_after_effect = false;
+    };
+    struct TokenState {
+        std::int64_t installation_id = 0;
+        Instant minted_at{};
+        Instant expires_at{};
+        Instant unreplicated_until{};  // 401 before this (fresh-token fault)
+    };
+    using JwtKey = std::tuple<std::string, std::int64_t, std::int64_t, std::string>;
+    struct JwtSighting {
+        Instant last_arrival{};
+        int in_flight = 0;
+    };
+    /// A runner agent's long poll: resumed on assignment or at its deadline.
+    struct JobWait {
+        std::coroutine_handle<> handle;
+        TimerId timer = 0;
+        bool woken = false;
+        std::int64_t job_id = 0;  // 0: woken without a job (runner lost or deleted)
+    };
+    struct JobWaitAwaiter {
+        Runtime& rt;
+        JobWait& wait;
+        Instant deadline;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> h) {
+            wait.handle = h;
+            wait.timer = rt.schedule(deadline, h);
+        }
+        void await_resume() const noexcept {}
+    };
+
+    // request pipeline (simulated_github.cpp)
+    template <typename T, typename Serve>
+    Task<Result<T>> token_call(GitHubEndpoint endpoint, std::string token, Serve serve);
+    template <typename T, typename Serve>
+    Task<Result<T>> jwt_call(GitHubEndpoint endpoint, AppJwtClaims claims, Serve serve);
+    Call send(GitHubEndpoint endpoint, std::int64_t subject);
+    void arrive(Call& call, const std::string& token);
+    std::optional<ServiceError> server_faults(Call& call);
+    std::optional<ServiceError> check_token(const Call& call, const std::string& token) const;
+    std::optional<ServiceError> check_jwt(const AppJwtClaims& claims) const;
+    std::optional<ServiceError> charge(const Call& call);
+    template <typename T>
+    Result<T> answer(Call& call, Result<T> result);
+    void finish(const Call& call);
+    std::int64_t token_installation(const std::string& token) const;
+    const Installation* live_installation(std::int64_t installation_id) const;
+    bool covers(std::int64_t installation_id, const std::string& owner,
+                const std::string& repo) const;
+    Result<InstallationToken> serve_mint(std::int64_t installation_id, const AppJwtClaims& claims);
+    Result<std::int64_t> serve_find_installation(const RunnerOwner& owner) const;
+    void note_jwt_arrival(const JwtKey& key, Instant now);
+
+    // jobs and runners (simulated_github_actions.cpp)
+    Result<JobStatus> serve_job_status(std::int64_t installation_id, const std::string& owner,
+                                       const std::string& repo, std::int64_t job_id) const;
+    Result<JitConfig> serve_jit_config(std::int64_t installation_id,
+                                       const JitConfigRequest& request);
+    Result<std::vector<QueuedJob>> serve_queued_jobs(std::int64_t installation_id,
+                                                     const RunnerOwner& owner);
+    Result<std::vector<RunnerInfo>> serve_list_runners(std::int64_t installation_id,
+                                                       const RunnerOwner& owner) const;
+    Status serve_delete_runner(std::int64_t installation_id, const RunnerOwner& owner,
+                               std::int64_t runner_id);
+    bool runner_takes(const RunnerRecord& runner, const JobRecord& job) const;
+    JobRecord* oldest_job_for(const RunnerRecord& runner);
+    void start_job(JobRecord& job, RunnerRecord& runner);
+    void complete_job(JobRecord& job, const char* conclusion);
+    void offer_to_waiting_runners(JobRecord& job);
+    void wake(std::int64_t runner_id, std::int64_t job_id);
+    void leave_queue(std::int64_t job_id);
+    Task<void> expire_in_queue(std::int64_t job_id, CancellationToken token);
+
+    // webhooks (simulated_github_webhooks.cpp)
+    void emit(const JobRecord& job, const char* action);
+    Task<void> deliver(std::size_t payload, bool redelivery);
+    void log_attempt(std::size_t payload, bool redelivery, Instant sent, int status_code,
+                     std::string status);
+    Result<HookDeliveryPage> serve_hook_deliveries(const std::string& cursor) const;
+    Status serve_redelivery(std::int64_t delivery_id);
+    std::string new_guid();
+    std::int64_t account_id(const std::string& login);
+    std::int64_t repository_id(const std::string& owner, const std::string& repo);
+    AccountType account_type(const std::string& login) const;
+
+    void trace(const char* event, const std::string& fields);
+
+    Runtime& rt_;
+    Options options_;
+    Random random_;
+    GitHubRateLimits rate_limits_;
+    Intake intake_;
+
+    std::map<std::int64_t, Installation> installations_;
+    std::int64_t next_installation_id_;
+    std::map<std::string, TokenState> tokens_;
+    std::int64_t next_token_ = 1;
+    std::map<JwtKey, JwtSighting> jwt_sightings_;
+
+    std::map<std::int64_t, JobRecord> jobs_;
+    std::int64_t next_job_;
+    std::set<std::int64_t> queued_;                            // queued job ids: oldest first
+    std::map<std::int64_t, CancellationSource> queue_timers_;  // queued job -> its 24 h timer
+    std::map<std::int64_t, RunnerRecord> runners_;
+    std::set<std::int64_t> active_runners_;  // runners_ not deleted: what GitHub lists
+    std::int64_t next_runner_;
+    std::map<std::string, std::int64_t> jit_configs_;  // encoded config -> runner id
+    std::vector<std::int64_t> waiting_;                // idle runners polling, in wait order
+    std::map<std::int64_t, JobWait*> waits_;           // runner id -> its poll
+
+    std::vector<MintRecord> mints_;
+    std::vector<ApiRequestRecord> requests_;
+    std::vector<WebhookPayload> payloads_;
+    std::vector<DeliveryAttempt> attempts_;
+    std::int64_t next_attempt_id_;
+    std::map<std::string, std::int64_t> account_ids_;
+    std::map<std::string, std::int64_t> repository_ids_;
+};
+
+}  // namespace scaleup::sim

@@ -1,0 +1,365 @@
+// SimulatedGitHub, Actions side: jobs (queued -> in_progress -> completed), JIT runners, and how
+// GitHub hands queued jobs to runners (service-semantics.md 1.6, 1.7).
+//
+// Jobs are not bound to runners: a runner that waits for work gets the oldest queued job whose
+// labels it has, whatever job it was created "for"; a job queued while runners wait goes to the
+// runner that has waited longest. Every state change sends a webhook.
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/consumer/job_message.hpp"
+#include "sim/backends/simulated_github.hpp"
+
+namespace scaleup::sim {
+
+namespace {
+constexpr std::int64_t kFirstRunId = 21'400'000'001;
+
+ServiceError github_error(ErrorKind kind, const char* code, std::string message) {
+    return make_error(kind, "github", code, std::move(message));
+}
+ServiceError not_found() {
+    return github_error(ErrorKind::not_found, "404", "Not Found");
+}
+bool owns(const RunnerOwner& owner, const std::string& job_owner, const std::string& job_repo) {
+    return owner.owner == job_owner && (owner.repo.empty() || owner.repo == job_repo);
+}
+}  // namespace
+
+const SimulatedGitHub::JobRecord* SimulatedGitHub::job(std::int64_t job_id) const {
+    const auto it = jobs_.find(job_id);
+    return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const SimulatedGitHub::RunnerRecord* SimulatedGitHub::runner(std::int64_t runner_id) const {
+    const auto it = runners_.find(runner_id);
+    return it == runners_.end() ? nullptr : &it->second;
+}
+
+// ---- jobs ---------------------------------------------------------------------------------------
+
+std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
+                                        std::vector<std::string> labels, Duration duration,
+                                        std::int64_t installation_id) {
+    const auto n = static_cast<std::int64_t>(jobs_.size());
+    JobRecord& job = jobs_[next_job_];
+    job.id = next_job_++;
+    job.run_id = kFirstRunId + n;
+    job.owner = std::move(owner);
+    job.repo = std::move(repo);
+    job.labels = std::move(labels);
+    job.duration = duration;
+    job.installation_id = installation_id;
+    job.queued_at = rt_.now();
+    queued_.insert(job.id);
+    CancellationSource& timer = queue_timers_[job.id];
+    rt_.spawn(expire_in_queue(job.id, timer.token()));
+    if (rt_.tracing()) {
+        trace("job_queued", fmt::format("job={} owner={} repo={} labels={}", job.id, job.owner,
+                                        job.repo, fmt::join(job.labels, ",")));
+    }
+    emit(job, "queued");
+    offer_to_waiting_runners(job);
+    return job.id;
+}
+
+void SimulatedGitHub::cancel_job(std::int64_t job_id) {
+    JobRecord& job = jobs_.at(job_id);
+    // A running job's runner keeps working until its agent reports the end (job_finished).
+    complete_job(job, "cancelled");
+}
+
+void SimulatedGitHub::leave_queue(std::int64_t job_id) {
+    queued_.erase(job_id);
+    const auto it = queue_timers_.find(job_id);
+    if (it == queue_timers_.end())
+        return;
+    CancellationSource timer = it->second;
+    queue_timers_.erase(it);
+    timer.cancel(rt_);
+}
+
+// GitHub cancels a job nobody took within the queue timeout (24 h).
+Task<void> SimulatedGitHub::expire_in_queue(std::int64_t job_id, CancellationToken token) {
+    const bool elapsed = co_await sleep(rt_, options_.queue_timeout, token);
+    if (!elapsed)
+        co_return;
+    JobRecord& job = jobs_.at(job_id);
+    if (job.status != JobStatus::queued)
+        co_return;
+    job.expired_in_queue = true;
+    complete_job(job, "cancelled");
+}
+
+void SimulatedGitHub::start_job(JobRecord& job, RunnerRecord& runner) {
+    leave_queue(job.id);
+    job.status = JobStatus::in_progress;
+    job.started_at = rt_.now();
+    job.runner_id = runner.id;
+    job.runner_name = runner.name;
+    runner.busy = true;
+    runner.job_id = job.id;
+    if (rt_.tracing())
+        trace("job_started", fmt::format("job={} runner={}", job.id, runner.id));
+    emit(job, "in_progress");
+}
+
+void SimulatedGitHub::complete_job(JobRecord& job, const char* conclusion) {
+    if (job.status == JobStatus::completed)
+        return;
+    leave_queue(job.id);
+    job.status = JobStatus::completed;
+    job.conclusion = conclusion;
+    job.completed_at = rt_.now();
+    if (rt_.tracing()) {
+        trace("job_completed",
+              fmt::format("job={} conclusion={} runner={}", job.id, conclusion, job.runner_id));
+    }
+    emit(job, "completed");
+}
+
+// ---- assignment ---------------------------------------------------------------------------------
+
+// An idle online runner of the job's owner whose labels include every label of the job (GitHub
+// compares labels case-insensitively).
+bool SimulatedGitHub::runner_takes(const RunnerRecord& runner, const JobRecord& job) const {
+    if (runner.deleted || !runner.online || runner.busy || !owns(runner.owner, job.owner, job.repo))
+        return false;
+    const std::vector<std::string> has = normalise_labels(runner.labels);
+    const std::vector<std::string> wants = normalise_labels(job.labels);
+    return std::includes(has.begin(), has.end(), wants.begin(), wants.end());
+}
+
+SimulatedGitHub::JobRecord* SimulatedGitHub::oldest_job_for(const RunnerRecord& runner) {
+    for (const std::int64_t id : queued_) {
+        JobRecord& job = jobs_.at(id);
+        if (runner_takes(runner, job))
+            return &job;
+    }
+    return nullptr;
+}
+
+void SimulatedGitHub::offer_to_waiting_runners(JobRecord& job) {
+    for (const std::int64_t runner_id : waiting_) {
+        RunnerRecord& runner = runners_.at(runner_id);
+        if (runner_takes(runner, job)) {
+            start_job(job, runner);
+            wake(runner_id, job.id);
+            return;
+        }
+    }
+}
+
+void SimulatedGitHub::wake(std::int64_t runner_id, std::int64_t job_id) {
+    const auto it = waits_.find(runner_id);
+    if (it == waits_.end())
+        return;
+    JobWait* wait = it->second;
+    waits_.erase(it);
+    std::erase(waiting_, runner_id);
+    wait->woken = true;
+    wait->job_id = job_id;
+    rt_.cancel_timer(wait->timer);
+    rt_.schedule(rt_.now(), wait->handle);
+}
+
+// ---- RunnerService: the runner agent's side
+// -------------------------------------------------------
+
+Task<Result<std::int64_t>> SimulatedGitHub::register_jit_runner(std::string encoded_jit_config,
+                                                                std::string instance_id) {
+    co_await rt_.sleep(options_.latency.draw(random_));
+    if (any_active(options_.outages, rt_.now()))
+        co_return github_error(ErrorKind::transient, "503", "Service Unavailable");
+    const auto config = jit_configs_.find(encoded_jit_config);
+    if (config == jit_configs_.end())
+        co_return github_error(ErrorKind::invalid, "400", "Invalid JIT configuration");
+    RunnerRecord& runner = runners_.at(config->second);
+    if (runner.deleted)
+        co_return not_found();
+    if (runner.config_used) {
+        co_return github_error(ErrorKind::conflict, "409",
+                               "The JIT configuration has already been used");
+    }
+    runner.config_used = true;
+    runner.online = true;
+    runner.instance_id = std::move(instance_id);
+    runner.registered_at = rt_.now();
+    if (rt_.tracing()) {
+        trace("runner_online", fmt::format("runner={} name={} instance={}", runner.id, runner.name,
+                                           runner.instance_id));
+    }
+    co_return runner.id;
+}
+
+Task<std::optional<AssignedJob>> SimulatedGitHub::wait_for_job(std::int64_t runner_id,
+                                                               Duration max_wait) {
+    const auto found = runners_.find(runner_id);
+    if (found == runners_.end() || waits_.contains(runner_id))
+        co_return std::nullopt;
+    RunnerRecord& runner = found->second;
+    if (runner.deleted || !runner.online || runner.busy)
+        co_return std::nullopt;
+    if (JobRecord* job = oldest_job_for(runner)) {
+        start_job(*job, runner);
+        co_return AssignedJob{job->id, job->duration};
+    }
+    JobWait wait;
+    waits_[runner_id] = &wait;
+    waiting_.push_back(runner_id);
+    co_await JobWaitAwaiter{rt_, wait, rt_.now() + max_wait};
+    if (!wait.woken) {  // the poll timed out
+        waits_.erase(runner_id);
+        std::erase(waiting_, runner_id);
+        co_return std::nullopt;
+    }
+    if (wait.job_id == 0)
+        co_return std::nullopt;
+    const JobRecord& job = jobs_.at(wait.job_id);
+    co_return AssignedJob{job.id, job.duration};
+}
+
+void SimulatedGitHub::job_finished(std::int64_t runner_id, std::int64_t job_id) {
+    RunnerRecord& runner = runners_.at(runner_id);
+    const auto job = jobs_.find(job_id);
+    if (job != jobs_.end() && job->second.runner_id == runner_id &&
+        job->second.status == JobStatus::in_progress) {
+        complete_job(job->second, "success");
+    }
+    // Ephemeral: one job, then GitHub removes the runner.
+    runner.busy = false;
+    runner.online = false;
+    runner.deleted = true;
+    active_runners_.erase(runner.id);
+    if (rt_.tracing())
+        trace("runner_removed", fmt::format("runner={} reason=ephemeral_done", runner_id));
+}
+
+void SimulatedGitHub::runner_lost(std::int64_t runner_id) {
+    RunnerRecord& runner = runners_.at(runner_id);
+    if (runner.deleted || !runner.online)
+        return;
+    runner.online = false;
+    wake(runner_id, 0);
+    if (rt_.tracing())
+        trace("runner_lost", fmt::format("runner={} job={}", runner_id, runner.job_id));
+    if (runner.busy) {
+        runner.busy = false;
+        JobRecord& job = jobs_.at(runner.job_id);
+        if (job.status == JobStatus::in_progress)
+            complete_job(job, "failure");
+    }
+}
+
+// ---- API operations (token-authenticated; see the pipeline in simulated_github.cpp) ------------
+
+Result<JobStatus> SimulatedGitHub::serve_job_status(std::int64_t installation_id,
+                                                    const std::string& owner,
+                                                    const std::string& repo,
+                                                    std::int64_t job_id) const {
+    const auto it = jobs_.find(job_id);
+    if (!covers(installation_id, owner, repo) || it == jobs_.end() || it->second.owner != owner ||
+        it->second.repo != repo) {
+        return not_found();
+    }
+    return it->second.status;
+}
+
+Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id,
+                                                    const JitConfigRequest& request) {
+    if (!covers(installation_id, request.owner.owner, request.owner.repo))
+        return not_found();
+    if (request.runner_group_id <= 0) {
+        return github_error(ErrorKind::invalid, "422",
+                            "Invalid input: object is missing required key: runner_group_id");
+    }
+    if (request.runner_group_id != 1)
+        return not_found();  // only the default group exists
+    if (request.runner_name.empty() || request.labels.empty() || request.labels.size() > 100) {
+        return github_error(ErrorKind::invalid, "422",
+                            "Invalid input: name and 1 to 100 labels are required");
+    }
+    for (const auto id : active_runners_) {
+        const RunnerRecord& existing = runners_.at(id);
+        if (existing.owner == request.owner && existing.name == request.runner_name) {
+            return github_error(
+                ErrorKind::conflict, "409",
+                fmt::format("Already exists - A runner with the name {} already exists.",
+                            request.runner_name));
+        }
+    }
+    RunnerRecord& runner = runners_[next_runner_];
+    active_runners_.insert(next_runner_);
+    runner.id = next_runner_++;
+    runner.name = request.runner_name;
+    runner.owner = request.owner;
+    runner.labels = request.labels;
+    runner.group_id = request.runner_group_id;
+    runner.installation_id = installation_id;
+    runner.created_at = rt_.now();
+    runner.encoded_jit_config = fmt::format("jitconfig-{}-{:016x}", runner.id, random_.next_u64());
+    jit_configs_[runner.encoded_jit_config] = runner.id;
+    if (rt_.tracing()) {
+        trace("runner_created", fmt::format("runner={} name={} owner={}", runner.id, runner.name,
+                                            runner.owner.key()));
+    }
+    return JitConfig{runner.id, runner.encoded_jit_config};
+}
+
+// The real listing is GET .../actions/runs?status=queued and one jobs request per run: each run
+// costs one more request of the primary budget.
+Result<std::vector<QueuedJob>> SimulatedGitHub::serve_queued_jobs(std::int64_t installation_id,
+                                                                  const RunnerOwner& owner) {
+    if (!covers(installation_id, owner.owner, owner.repo))
+        return not_found();
+    std::vector<QueuedJob> out;
+    for (const std::int64_t id : queued_) {
+        const JobRecord& job = jobs_.at(id);
+        if (owns(owner, job.owner, job.repo) && covers(installation_id, job.owner, job.repo)) {
+            out.push_back(
+                QueuedJob{job.id, job.run_id, job.owner, job.repo, job.labels, job.queued_at});
+        }
+    }
+    rate_limits_.consume(installation_id, RateBucket::core, static_cast<std::int64_t>(out.size()),
+                         rt_.now());
+    return out;
+}
+
+Result<std::vector<RunnerInfo>> SimulatedGitHub::serve_list_runners(
+    std::int64_t installation_id, const RunnerOwner& owner) const {
+    if (!covers(installation_id, owner.owner, owner.repo))
+        return not_found();
+    std::vector<RunnerInfo> out;
+    for (const auto id : active_runners_) {
+        const RunnerRecord& runner = runners_.at(id);
+        if (runner.owner == owner)
+            out.push_back(RunnerInfo{id, runner.name, runner.online, runner.busy});
+    }
+    return out;
+}
+
+Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const RunnerOwner& owner,
+                                            std::int64_t runner_id) {
+    const auto it = runners_.find(runner_id);
+    if (!covers(installation_id, owner.owner, owner.repo) || it == runners_.end() ||
+        it->second.deleted || it->second.owner != owner) {
+        return not_found();
+    }
+    RunnerRecord& runner = it->second;
+    if (runner.busy) {
+        return github_error(
+            ErrorKind::invalid, "422",
+            fmt::format("Bad request - Runner \"{}\" is still running a job\"", runner.name));
+    }
+    runner.deleted = true;
+    active_runners_.erase(runner.id);
+    runner.online = false;
+    wake(runner_id, 0);
+    if (rt_.tracing())
+        trace("runner_removed", fmt::format("runner={} reason=deleted", runner_id));
+    return ok_status();
+}
+
+}  // namespace scaleup::sim

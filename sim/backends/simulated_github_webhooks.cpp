@@ -1,0 +1,207 @@
+// SimulatedGitHub, webhook side: one workflow_job delivery per job transition, the App's delivery
+// log, and redelivery through the API (service-semantics.md 1.4, 1.5).
+//
+// GitHub signs the body with the webhook secret, sends it once, and records what intake answered:
+// 2xx within the timeout is "OK"; anything else (an error status, a timeout, no connection) is a
+// failed attempt that GitHub NEVER retries on its own. Only a redelivery request sends it again,
+// with the same GUID and bytes, as a new attempt with its own id.
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/intake/hmac_sha256.hpp"
+#include "sim/backends/simulated_github.hpp"
+#include "sim/backends/workflow_job_payload.hpp"
+
+namespace scaleup::sim {
+
+namespace {
+constexpr std::int64_t kFirstAccountId = 9'100'001;
+constexpr std::int64_t kFirstRepositoryId = 610'000'001;
+constexpr const char* kHookId = "470000001";
+constexpr const char* kCursorPrefix = "v1_";
+
+const char* status_name(JobStatus status) {
+    switch (status) {
+        case JobStatus::queued:
+            return "queued";
+        case JobStatus::in_progress:
+            return "in_progress";
+        case JobStatus::completed:
+            return "completed";
+        case JobStatus::waiting:
+            return "waiting";
+        case JobStatus::other:
+            break;
+    }
+    return "requested";
+}
+}  // namespace
+
+std::int64_t SimulatedGitHub::account_id(const std::string& login) {
+    const auto [it, added] = account_ids_.try_emplace(
+        login, kFirstAccountId + static_cast<std::int64_t>(account_ids_.size()));
+    return it->second;
+}
+
+std::int64_t SimulatedGitHub::repository_id(const std::string& owner, const std::string& repo) {
+    const auto [it, added] = repository_ids_.try_emplace(
+        owner + "/" + repo, kFirstRepositoryId + static_cast<std::int64_t>(repository_ids_.size()));
+    return it->second;
+}
+
+AccountType SimulatedGitHub::account_type(const std::string& login) const {
+    for (const auto& [id, installation] : installations_) {
+        if (installation.account == login)
+            return installation.type;
+    }
+    return AccountType::organization;
+}
+
+std::string SimulatedGitHub::new_guid() {
+    const std::uint64_t high = random_.next_u64();
+    const std::uint64_t low = random_.next_u64();
+    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xffff,
+                       high & 0xffff, low >> 48, low & 0xffff'ffff'ffffULL);
+}
+
+// ---- sending ------------------------------------------------------------------------------------
+
+void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
+    WorkflowJobEvent event;
+    event.action = action;
+    event.job_id = job.id;
+    event.run_id = job.run_id;
+    event.owner = job.owner;
+    event.owner_id = account_id(job.owner);
+    event.owner_is_organization = account_type(job.owner) == AccountType::organization;
+    event.repo = job.repo;
+    event.repository_id = repository_id(job.owner, job.repo);
+    event.labels = job.labels;
+    event.status = status_name(job.status);
+    event.conclusion = job.conclusion;
+    event.created_at = job.queued_at;
+    event.started_at = job.started_at;
+    event.completed_at = job.completed_at;
+    event.runner_id = job.runner_id;
+    event.runner_name = job.runner_name;
+    event.installation_id = job.installation_id;
+
+    WebhookPayload payload;
+    payload.guid = new_guid();
+    payload.action = action;
+    payload.job_id = job.id;
+    payload.installation_id = job.installation_id;
+    payload.created_at = rt_.now();
+    payload.request.body = workflow_job_payload(event);
+    const HmacSha256 key(options_.webhook_secret);
+    payload.request.headers = {
+        {"content-type", "application/json"},
+        {"user-agent", "GitHub-Hookshot/simulated"},
+        {"x-github-delivery", payload.guid},
+        {"x-github-event", "workflow_job"},
+        {"x-github-hook-id", kHookId},
+        {"x-github-hook-installation-target-id", options_.app_id},
+        {"x-github-hook-installation-target-type", "integration"},
+        {"x-hub-signature-256", github_signature(key, payload.request.body)},
+    };
+    payloads_.push_back(std::move(payload));
+    rt_.spawn(deliver(payloads_.size() - 1, false));
+}
+
+Task<void> SimulatedGitHub::deliver(std::size_t payload, bool redelivery) {
+    co_await rt_.sleep(options_.webhook_latency.draw(random_));
+    const Instant sent = rt_.now();
+    if (any_active(options_.intake_unreachable, sent)) {
+        // The load balancer in front of intake answers; intake never sees the request.
+        log_attempt(payload, redelivery, sent, 502, "Invalid HTTP Response: 502");
+        co_return;
+    }
+    if (!intake_) {
+        log_attempt(payload, redelivery, sent, 0, "failed to connect to host");
+        co_return;
+    }
+    WebhookDelivery request = payloads_[payload].request;
+    Task<WebhookResponse> call = intake_(std::move(request));
+    std::optional<WebhookResponse> response =
+        co_await with_timeout(rt_, options_.intake_timeout, std::move(call));
+    if (!response) {
+        log_attempt(payload, redelivery, sent, 0, "timed out");
+        co_return;
+    }
+    const int code = response->status;
+    const bool ok = code >= 200 && code < 300;
+    log_attempt(payload, redelivery, sent, code,
+                ok ? std::string("OK") : fmt::format("Invalid HTTP Response: {}", code));
+}
+
+void SimulatedGitHub::log_attempt(std::size_t payload, bool redelivery, Instant sent,
+                                  int status_code, std::string status) {
+    const WebhookPayload& sent_payload = payloads_[payload];
+    DeliveryAttempt attempt;
+    attempt.delivery.id = next_attempt_id_++;
+    attempt.delivery.guid = sent_payload.guid;
+    attempt.delivery.delivered_at = sent;
+    attempt.delivery.redelivery = redelivery;
+    attempt.delivery.status_code = status_code;
+    attempt.delivery.status = std::move(status);
+    attempt.delivery.event = "workflow_job";
+    attempt.delivery.action = sent_payload.action;
+    attempt.payload = payload;
+    attempt.duration = rt_.now() - sent;
+    if (rt_.tracing()) {
+        trace("delivery",
+              fmt::format("id={} guid={} action={} job={} redelivery={} status={}",
+                          attempt.delivery.id, attempt.delivery.guid, attempt.delivery.action,
+                          sent_payload.job_id, redelivery, status_code));
+    }
+    attempts_.push_back(std::move(attempt));
+}
+
+// ---- the delivery log API -----------------------------------------------------------------------
+
+// Newest first, `deliveries_per_page` per page. The cursor names the last id already listed, so
+// paging is stable while new attempts arrive (they all have larger ids).
+Result<HookDeliveryPage> SimulatedGitHub::serve_hook_deliveries(const std::string& cursor) const {
+    std::int64_t below = std::numeric_limits<std::int64_t>::max();
+    if (!cursor.empty()) {
+        const std::string_view digits = std::string_view(cursor).substr(
+            cursor.starts_with(kCursorPrefix) ? std::string_view(kCursorPrefix).size() : 0);
+        const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), below);
+        if (!cursor.starts_with(kCursorPrefix) || parsed.ec != std::errc() ||
+            parsed.ptr != digits.data() + digits.size()) {
+            return make_error(ErrorKind::invalid, "github", "422", "Invalid cursor");
+        }
+    }
+    // attempts_ is in increasing id order.
+    auto end = std::lower_bound(
+        attempts_.begin(), attempts_.end(), below,
+        [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.delivery.id < id; });
+    HookDeliveryPage page;
+    while (end != attempts_.begin() && page.deliveries.size() < options_.deliveries_per_page) {
+        --end;
+        page.deliveries.push_back(end->delivery);
+    }
+    if (end != attempts_.begin() && !page.deliveries.empty())
+        page.next_cursor = fmt::format("{}{}", kCursorPrefix, page.deliveries.back().id);
+    return page;
+}
+
+Status SimulatedGitHub::serve_redelivery(std::int64_t delivery_id) {
+    const auto it = std::lower_bound(
+        attempts_.begin(), attempts_.end(), delivery_id,
+        [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.delivery.id < id; });
+    if (it == attempts_.end() || it->delivery.id != delivery_id)
+        return make_error(ErrorKind::not_found, "github", "404", "Not Found");
+    if (rt_.now() - it->delivery.delivered_at > options_.redelivery_window) {
+        return make_error(ErrorKind::invalid, "github", "422",
+                          "Deliveries older than 3 days cannot be redelivered");
+    }
+    rt_.spawn(deliver(it->payload, true));
+    return ok_status();
+}
+
+}  // namespace scaleup::sim

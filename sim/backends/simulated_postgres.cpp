@@ -1,0 +1,272 @@
+// SimulatedPostgres, the ledger's tables and operations. The fault model is stated at the top of
+// simulated_postgres.hpp; the pool and the phases of a transaction are in
+// simulated_postgres_pool.cpp.
+//
+// Every write is keyed as its SQL would be (INSERT ... ON CONFLICT (key) DO NOTHING, or a guarded
+// UPDATE), so replaying it after a lost COMMIT changes nothing. `count_applied` records each write
+// that did change a row, so a checker can prove that none took effect twice.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/backends/simulated_postgres.hpp"
+
+namespace scaleup::sim {
+
+// ---- slots: reserve, commit, release ----------------------------------------------------------
+
+Task<Result<int>> SimulatedPostgres::reserve_slots(std::string reservation_id, int wanted,
+                                                   int maximum, Instant lease_until) {
+    Transaction tx = begin("reserve_slots", reservation_id, Access::write_serialised);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    int granted = 0;
+    if (commit.applies())
+        granted = apply_reserve(reservation_id, wanted, maximum, lease_until);
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return granted;
+}
+
+int SimulatedPostgres::apply_reserve(const std::string& id, int wanted, int maximum,
+                                     Instant lease_until) {
+    // A retry finds the row its first attempt wrote and returns that grant.
+    if (const auto it = reservations_.find(id); it != reservations_.end())
+        return it->second.granted;
+    prune_expired_leases();
+    const int granted = std::clamp(maximum - live_slots(), 0, std::max(wanted, 0));
+    reservations_.emplace(id, Reservation{granted, lease_until, false});
+    if (granted > 0 && lease_until > rt_.now())
+        open_leases_.emplace(lease_until, id);
+    count_applied("reserve_slots", id);
+    return granted;
+}
+
+Task<Status> SimulatedPostgres::commit_launch(std::string reservation_id,
+                                              std::vector<LaunchedInstance> instances) {
+    Transaction tx = begin("commit_launch", reservation_id, Access::write);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    if (commit.applies())
+        apply_commit_launch(reservation_id, instances);
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return ok_status();
+}
+
+void SimulatedPostgres::apply_commit_launch(const std::string& id,
+                                            const std::vector<LaunchedInstance>& instances) {
+    auto [it, created] = reservations_.try_emplace(id, Reservation{0, rt_.now(), false});
+    Reservation& reservation = it->second;
+    // The instances exist whatever the caller got wrong, so they are recorded and hold slots; the
+    // anomaly is counted for checkers.
+    if (created)
+        ++stats_.launches_without_reservation;
+    if (reservation.committed)
+        return;
+    reservation.committed = true;
+    open_leases_.erase({reservation.lease_until, id});
+    if (static_cast<int>(instances.size()) > reservation.granted)
+        ++stats_.launches_beyond_grant;
+    for (const auto& instance : instances)
+        instances_.try_emplace(instance.instance_id, HeldInstance{instance.job_id, id});
+    count_applied("commit_launch", id);
+}
+
+Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
+    Transaction tx = begin("release_instance", instance_id, Access::write);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    if (commit.applies() && instances_.erase(instance_id) > 0)
+        count_applied("release_instance", instance_id);
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return ok_status();
+}
+
+// ---- which job an instance serves -------------------------------------------------------------
+
+Task<Status> SimulatedPostgres::mark_configured(std::int64_t job_id, std::string instance_id) {
+    const std::string key = std::to_string(job_id);
+    Transaction tx = begin("mark_configured", key, Access::write);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    // ON CONFLICT (job_id) DO NOTHING: the first instance recorded for a job stays.
+    if (commit.applies() && configured_.try_emplace(job_id, instance_id).second)
+        count_applied("mark_configured", key);
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return ok_status();
+}
+
+Task<Result<std::optional<std::string>>> SimulatedPostgres::configured_instance_for_job(
+    std::int64_t job_id) {
+    Transaction tx = begin("configured_instance_for_job", std::to_string(job_id), Access::read);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    std::optional<std::string> instance;
+    if (const auto it = configured_.find(job_id); it != configured_.end())
+        instance = it->second;
+    finish_read(tx);
+    co_return instance;
+}
+
+// ---- intake and the outbox --------------------------------------------------------------------
+
+Task<Result<bool>> SimulatedPostgres::record_delivery(std::string delivery_guid,
+                                                      std::int64_t job_id, std::string message_body,
+                                                      Instant received_at) {
+    Transaction tx = begin("record_delivery", delivery_guid, Access::write);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    bool inserted = false;
+    if (commit.applies())
+        inserted = apply_record_delivery(delivery_guid, job_id, message_body, received_at);
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return inserted;
+}
+
+bool SimulatedPostgres::apply_record_delivery(const std::string& guid, std::int64_t job_id,
+                                              const std::string& body, Instant received_at) {
+    const std::uint64_t sequence = next_delivery_;
+    const auto [it, inserted] = deliveries_.try_emplace(
+        guid, Delivery{OutboxEntry{guid, job_id, body, received_at}, sequence, false});
+    if (!inserted)
+        return false;
+    ++next_delivery_;
+    outbox_.emplace(std::make_pair(received_at, sequence), guid);
+    count_applied("record_delivery", guid);
+    return true;
+}
+
+Task<Result<std::vector<OutboxEntry>>> SimulatedPostgres::pending_outbox(int limit) {
+    Transaction tx = begin("pending_outbox", std::to_string(limit), Access::read);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    // ORDER BY received_at, id LIMIT $1
+    std::vector<OutboxEntry> entries;
+    for (const auto& [order, guid] : outbox_) {
+        if (static_cast<int>(entries.size()) >= limit)
+            break;
+        entries.push_back(deliveries_.at(guid).entry);
+    }
+    finish_read(tx);
+    co_return entries;
+}
+
+Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
+    Transaction tx = begin("mark_outbox_sent", delivery_guid, Access::write);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    if (commit.applies()) {
+        // UPDATE ... SET sent = true WHERE guid = $1 AND NOT sent
+        const auto it = deliveries_.find(delivery_guid);
+        if (it != deliveries_.end() && !it->second.sent) {
+            it->second.sent = true;
+            outbox_.erase({it->second.entry.received_at, it->second.sequence});
+            count_applied("mark_outbox_sent", delivery_guid);
+        }
+    }
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return ok_status();
+}
+
+// ---- reconciliation ---------------------------------------------------------------------------
+
+Task<Status> SimulatedPostgres::note_enqueued(std::int64_t job_id, Instant at) {
+    Transaction tx = begin("note_enqueued", std::to_string(job_id), Access::write);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    const Commit commit = co_await send_commit(tx);
+    if (commit.applies()) {
+        // ON CONFLICT DO UPDATE SET at = GREATEST(at, excluded.at): a late replay of an older note
+        // never moves the time backwards.
+        const auto [it, inserted] = enqueued_.try_emplace(job_id, at);
+        if (!inserted)
+            it->second = std::max(it->second, at);
+    }
+    auto lost = finish(tx, commit);
+    if (lost)
+        co_return std::move(*lost);
+    co_return ok_status();
+}
+
+Task<Result<std::optional<Instant>>> SimulatedPostgres::last_enqueued(std::int64_t job_id) {
+    Transaction tx = begin("last_enqueued", std::to_string(job_id), Access::read);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    std::optional<Instant> at;
+    if (const auto it = enqueued_.find(job_id); it != enqueued_.end())
+        at = it->second;
+    finish_read(tx);
+    co_return at;
+}
+
+Task<Result<std::vector<LaunchedInstance>>> SimulatedPostgres::held_instances() {
+    Transaction tx = begin("held_instances", "*", Access::read);
+    auto failed = co_await execute(tx);
+    if (failed)
+        co_return std::move(*failed);
+    std::vector<LaunchedInstance> held;
+    for (const auto& [instance_id, instance] : instances_)
+        held.push_back({instance_id, instance.job_id});
+    finish_read(tx);
+    co_return held;
+}
+
+// ---- observability ----------------------------------------------------------------------------
+
+int SimulatedPostgres::live_slots() const {
+    int live = static_cast<int>(instances_.size());
+    const auto first_live = open_leases_.lower_bound({rt_.now() + nanoseconds(1), std::string{}});
+    for (auto it = first_live; it != open_leases_.end(); ++it)
+        live += reservations_.at(it->second).granted;
+    return live;
+}
+
+void SimulatedPostgres::prune_expired_leases() {
+    while (!open_leases_.empty() && open_leases_.begin()->first <= rt_.now())
+        open_leases_.erase(open_leases_.begin());
+}
+
+void SimulatedPostgres::count_applied(std::string_view operation, const std::string& key) {
+    ++applied_[{std::string(operation), key}];
+}
+
+int SimulatedPostgres::times_applied(std::string_view operation, const std::string& key) const {
+    const auto it = applied_.find({std::string(operation), key});
+    return it == applied_.end() ? 0 : it->second;
+}
+
+int SimulatedPostgres::max_times_applied() const {
+    int most = 0;
+    for (const auto& [key, count] : applied_)
+        most = std::max(most, count);
+    return most;
+}
+
+}  // namespace scaleup::sim

@@ -1,0 +1,544 @@
+// SimulatedSqs: a standard queue with visibility timeouts, receipt handles, redrive, retention and
+// duplicates. The fault model (what it can do wrong, and the knobs) is stated in simulated_sqs.hpp.
+//
+// Every call sleeps half its drawn latency, acts on the queue, and sleeps the other half: the
+// service's state changes at one instant, and a caller that gave up may find the call took effect.
+#include "sim/backends/simulated_sqs.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace scaleup::sim {
+
+namespace {
+
+constexpr Duration kMaxVisibility = hours(12);
+constexpr Duration kMaxDelay = minutes(15);
+constexpr Duration kMaxWait = seconds(20);
+constexpr int kMaxBatch = 10;
+
+std::int64_t whole_seconds(Duration d) {
+    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+// #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (the SQS message body rule).
+bool allowed_code_point(std::uint32_t c) {
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+           (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+// Strict UTF-8 (no overlong forms, no surrogates) of allowed code points only.
+bool valid_message_text(const std::string& text) {
+    static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        // The lead byte gives the length and the top bits of the code point.
+        int length = 4;
+        std::uint32_t c = lead & 0x07u;
+        if (lead < 0x80) {
+            length = 1;
+            c = lead;
+        } else if ((lead & 0xE0) == 0xC0) {
+            length = 2;
+            c = lead & 0x1Fu;
+        } else if ((lead & 0xF0) == 0xE0) {
+            length = 3;
+            c = lead & 0x0Fu;
+        } else if ((lead & 0xF8) != 0xF0) {
+            return false;
+        }
+        if (i + static_cast<std::size_t>(length) > text.size())
+            return false;
+        for (int k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
+            if ((next & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (next & 0x3Fu);
+        }
+        if (c < kMinimum[length] || !allowed_code_point(c))
+            return false;
+        i += static_cast<std::size_t>(length);
+    }
+    return true;
+}
+
+std::string join_ids(const std::vector<QueueMessage>& batch) {
+    std::string out;
+    for (const auto& m : batch) {
+        if (!out.empty())
+            out += ',';
+        out += m.id;
+    }
+    return out.empty() ? "-" : out;
+}
+
+void check_options(const SimulatedSqs::Options& o) {
+    if (o.visibility_timeout < Duration{0} || o.visibility_timeout > kMaxVisibility)
+        throw std::invalid_argument("SimulatedSqs: visibility_timeout must be within 0-12 h");
+    if (o.retention_period < seconds(60) || o.retention_period > hours(24 * 14))
+        throw std::invalid_argument("SimulatedSqs: retention_period must be within 60 s-14 d");
+    if (o.max_receive_count && (*o.max_receive_count < 1 || *o.max_receive_count > 1000))
+        throw std::invalid_argument("SimulatedSqs: max_receive_count must be within 1-1000");
+}
+
+}  // namespace
+
+SimulatedSqs::SimulatedSqs(Runtime& rt, Options options)
+    : rt_(rt), options_(std::move(options)), random_(rt.random().fork()) {
+    check_options(options_);
+}
+
+// ---- admission and validation ---------------------------------------------------------------
+
+std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation) {
+    if (any_active(options_.outages, rt_.now())) {
+        ++counters_.unavailable;
+        if (rt_.tracing())
+            rt_.trace("sqs", "error", fmt::format("op={} code=ServiceUnavailable", operation));
+        return make_error(ErrorKind::transient, "sqs", "ServiceUnavailable",
+                          "The request has failed due to a temporary failure of the server.");
+    }
+    if (random_.chance(options_.throttling)) {
+        ++counters_.throttled;
+        // SQS answers with either code; the core must treat both as throttling.
+        const bool generic = random_.chance(Ratio{1, 2});
+        const char* code = generic ? "ThrottlingException" : "RequestThrottled";
+        if (rt_.tracing())
+            rt_.trace("sqs", "error", fmt::format("op={} code={}", operation, code));
+        return make_error(ErrorKind::throttled, "sqs", code,
+                          generic ? "Rate exceeded" : "Request is throttled.");
+    }
+    return std::nullopt;
+}
+
+ServiceError SimulatedSqs::reject(const char* operation, const char* code, std::string message) {
+    ++counters_.rejected;
+    if (rt_.tracing())
+        rt_.trace("sqs", "rejected", fmt::format("op={} code={}", operation, code));
+    return make_error(ErrorKind::invalid, "sqs", code, std::move(message));
+}
+
+std::optional<ServiceError> SimulatedSqs::validate_body(const char* operation,
+                                                        const std::string& body) {
+    if (body.empty()) {
+        return reject(operation, "MissingParameter",
+                      "The request must contain the parameter MessageBody.");
+    }
+    if (body.size() > options_.max_message_bytes) {
+        return reject(operation, "InvalidParameterValue",
+                      fmt::format("One or more parameters are invalid. Reason: Message must be "
+                                  "shorter than {} bytes.",
+                                  options_.max_message_bytes));
+    }
+    if (!valid_message_text(body)) {
+        return reject(operation, "InvalidMessageContents",
+                      "Invalid binary character in the message body. Characters outside "
+                      "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF "
+                      "are not allowed.");
+    }
+    return std::nullopt;
+}
+
+// ---- receive --------------------------------------------------------------------------------
+
+Task<Result<std::vector<QueueMessage>>> SimulatedSqs::receive(int max_messages, Duration wait) {
+    const Duration latency = options_.latency.draw(random_);
+    co_await rt_.sleep(latency / 2);
+    std::optional<ServiceError> error = receive_error(max_messages, wait);
+    std::vector<QueueMessage> batch;
+    if (!error)
+        batch = co_await poll(max_messages, wait);
+    co_await rt_.sleep(latency - latency / 2);
+    if (error)
+        co_return std::move(*error);
+    co_return batch;
+}
+
+std::optional<ServiceError> SimulatedSqs::receive_error(int max_messages, Duration wait) {
+    if (auto error = admission_error("receive"))
+        return error;
+    if (max_messages < 1 || max_messages > kMaxBatch) {
+        return reject("receive", "InvalidParameterValue",
+                      fmt::format("Value {} for parameter MaxNumberOfMessages is invalid. Reason: "
+                                  "Must be between 1 and 10, if provided.",
+                                  max_messages));
+    }
+    if (wait < Duration{0} || wait > kMaxWait) {
+        return reject("receive", "InvalidParameterValue",
+                      fmt::format("Value {} for parameter WaitTimeSeconds is invalid. Reason: "
+                                  "Must be >= 0 and <= 20, if provided.",
+                                  whole_seconds(wait)));
+    }
+    expire_due();
+    if (in_flight_count() >= options_.in_flight_limit) {
+        ++counters_.throttled;
+        if (rt_.tracing())
+            rt_.trace("sqs", "error", "op=receive code=OverLimit");
+        return make_error(ErrorKind::throttled, "sqs", "OverLimit",
+                          "Too many messages in flight for this queue.");
+    }
+    return std::nullopt;
+}
+
+// A short poll (wait 0) samples some servers; a long poll asks all of them and returns as soon as
+// one message is visible, or empty when the wait ends.
+Task<std::vector<QueueMessage>> SimulatedSqs::poll(int max_messages, Duration wait) {
+    std::vector<QueueMessage> batch;
+    if (wait <= Duration{0}) {
+        const bool sampled_empty = visible_count() < options_.short_poll_sample_threshold &&
+                                   random_.chance(options_.short_poll_empty);
+        if (!sampled_empty)
+            batch = take_visible(max_messages);
+    } else {
+        const Instant until = rt_.now() + wait;
+        for (;;) {
+            expire_due();
+            batch = take_visible(max_messages);
+            if (!batch.empty() || rt_.now() >= until)
+                break;
+            const Instant wake = std::min(until, next_visible_at());
+            CancellationToken token = changes_.token();
+            co_await sleep(rt_, wake - rt_.now(), token);
+        }
+    }
+    if (batch.empty())
+        ++counters_.empty_receives;
+    if (rt_.tracing()) {
+        rt_.trace("sqs", "receive",
+                  fmt::format("count={} ids={} wait={}", batch.size(), join_ids(batch),
+                              format_duration(wait)));
+    }
+    co_return batch;
+}
+
+std::vector<QueueMessage> SimulatedSqs::take_visible(int max_messages) {
+    std::vector<QueueMessage> batch;
+    const Instant now = rt_.now();
+    auto it = queue_.begin();
+    while (it != queue_.end() && static_cast<int>(batch.size()) < max_messages) {
+        const auto current = it++;
+        if (current->second.visible_at > now)
+            continue;
+        const MessageRecord& record = records_[current->first - 1];
+        if (options_.max_receive_count && record.receives >= *options_.max_receive_count) {
+            redrive(current->first);
+            continue;
+        }
+        batch.push_back(deliver(current->first, current->second));
+    }
+    return batch;
+}
+
+QueueMessage SimulatedSqs::deliver(std::uint64_t seq, Stored& stored) {
+    MessageRecord& record = records_[seq - 1];
+    const Instant now = rt_.now();
+    ++record.receives;
+    ++counters_.received;
+    if (!record.first_received_at)
+        record.first_received_at = now;
+    record.last_received_at = now;
+    if (record.deleted_at)
+        ++record.deliveries_after_delete;
+    stored.receipt_handle = fmt::format("rh-{}-{}", record.id, record.receives);
+    stored.received_at = now;
+    stored.visible_at = now + options_.visibility_timeout;
+    handles_[stored.receipt_handle] = HandleInfo{seq, record.receives};
+    return QueueMessage{record.id, stored.receipt_handle, record.body, record.receives,
+                        record.sent_at};
+}
+
+// RedrivePolicy: a message received maxReceiveCount times moves to the DLQ on the next receive.
+void SimulatedSqs::redrive(std::uint64_t seq) {
+    MessageRecord& record = records_[seq - 1];
+    const Instant now = rt_.now();
+    record.dead_lettered = true;
+    record.dead_letter_reason =
+        fmt::format("maxReceiveCount {} exceeded", *options_.max_receive_count);
+    record.dead_lettered_at = now;
+    record.in_queue = false;
+    queue_.erase(seq);
+    ++counters_.redriven;
+    dead_letters_.push_back(
+        DeadLetter{record.id, record.body, record.dead_letter_reason, true, record.receives, now});
+    if (rt_.tracing())
+        rt_.trace("sqs", "redrive", fmt::format("id={} receives={}", record.id, record.receives));
+}
+
+Instant SimulatedSqs::next_visible_at() const {
+    const Instant now = rt_.now();
+    Instant next = Instant::max();
+    for (const auto& [seq, stored] : queue_) {
+        if (stored.visible_at > now)
+            next = std::min(next, stored.visible_at);
+    }
+    return next;
+}
+
+// Long polls sleep until the next known visibility; anything that may make a message visible
+// sooner wakes them to look again.
+void SimulatedSqs::notify_change() {
+    CancellationSource previous = std::exchange(changes_, CancellationSource{});
+    previous.cancel(rt_);
+}
+
+// ---- delete and change visibility -----------------------------------------------------------
+
+Task<Status> SimulatedSqs::delete_message(std::string receipt_handle) {
+    const Duration latency = options_.latency.draw(random_);
+    co_await rt_.sleep(latency / 2);
+    Status status = apply_delete(receipt_handle);
+    co_await rt_.sleep(latency - latency / 2);
+    co_return status;
+}
+
+SimulatedSqs::Stored* SimulatedSqs::latest_holder(const std::string& receipt_handle) {
+    const auto handle = handles_.find(receipt_handle);
+    const auto it = queue_.find(handle->second.seq);
+    if (it == queue_.end() || it->second.receipt_handle != receipt_handle)
+        return nullptr;
+    return &it->second;
+}
+
+Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
+    if (auto error = admission_error("delete"))
+        return std::move(*error);
+    expire_due();
+    const auto handle = handles_.find(receipt_handle);
+    if (handle == handles_.end()) {
+        return reject("delete", "ReceiptHandleIsInvalid",
+                      fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.",
+                                  receipt_handle));
+    }
+    const std::uint64_t seq = handle->second.seq;
+    MessageRecord& record = records_[seq - 1];
+    const Instant now = rt_.now();
+    Stored* stored = latest_holder(receipt_handle);
+    acks_.push_back(Ack{record.id, receipt_handle, now, stored != nullptr});
+    if (stored == nullptr) {
+        // Real SQS "may not delete" with a stale handle; this model never does.
+        ++counters_.stale_deletes;
+        if (rt_.tracing())
+            rt_.trace("sqs", "stale_delete",
+                      fmt::format("id={} handle={}", record.id, receipt_handle));
+        return ok_status();
+    }
+    if (!record.deleted_at)
+        record.deleted_at = now;
+    if (random_.chance(options_.duplicate_after_delete)) {
+        // A replica missed the delete: the message comes back when its visibility would have
+        // ended, and this handle is spent.
+        ++counters_.duplicates_scheduled;
+        stored->receipt_handle.clear();
+        if (rt_.tracing()) {
+            rt_.trace("sqs", "delete_lost",
+                      fmt::format("id={} back_at={}", record.id,
+                                  format_instant(std::max(now, stored->visible_at))));
+        }
+        notify_change();
+        return ok_status();
+    }
+    ++counters_.deletes;
+    record.in_queue = false;
+    queue_.erase(seq);
+    if (rt_.tracing())
+        rt_.trace("sqs", "delete", fmt::format("id={} receives={}", record.id, record.receives));
+    return ok_status();
+}
+
+Task<Status> SimulatedSqs::change_visibility(std::string receipt_handle, Duration timeout) {
+    const Duration latency = options_.latency.draw(random_);
+    co_await rt_.sleep(latency / 2);
+    Status status = apply_change_visibility(receipt_handle, timeout);
+    co_await rt_.sleep(latency - latency / 2);
+    co_return status;
+}
+
+Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, Duration timeout) {
+    if (auto error = admission_error("change_visibility"))
+        return std::move(*error);
+    expire_due();
+    if (timeout < Duration{0} || timeout > kMaxVisibility) {
+        return reject("change_visibility", "InvalidParameterValue",
+                      fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: "
+                                  "Must be >= 0 and <= 43200.",
+                                  whole_seconds(timeout)));
+    }
+    if (handles_.find(receipt_handle) == handles_.end()) {
+        return reject("change_visibility", "ReceiptHandleIsInvalid",
+                      fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.",
+                                  receipt_handle));
+    }
+    Stored* stored = latest_holder(receipt_handle);
+    if (stored == nullptr) {
+        return reject("change_visibility", "InvalidParameterValue",
+                      fmt::format("Value {} for parameter ReceiptHandle is invalid. Reason: The "
+                                  "receipt handle has expired.",
+                                  receipt_handle));
+    }
+    const Instant now = rt_.now();
+    if (stored->visible_at <= now) {
+        return reject("change_visibility", "MessageNotInflight",
+                      "The message referred to is not in flight.");
+    }
+    if (now + timeout > stored->received_at + kMaxVisibility) {
+        return reject("change_visibility", "InvalidParameterValue",
+                      fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: "
+                                  "Total VisibilityTimeout for the message is beyond the limit "
+                                  "[43200 seconds]",
+                                  whole_seconds(timeout)));
+    }
+    stored->visible_at = now + timeout;
+    ++counters_.visibility_changes;
+    if (rt_.tracing()) {
+        const MessageRecord& record = records_[handles_.at(receipt_handle).seq - 1];
+        rt_.trace("sqs", "change_visibility",
+                  fmt::format("id={} timeout={}", record.id, format_duration(timeout)));
+    }
+    notify_change();
+    return ok_status();
+}
+
+// ---- send -----------------------------------------------------------------------------------
+
+Task<Status> SimulatedSqs::send(std::string body, Duration delay) {
+    const Duration latency = options_.latency.draw(random_);
+    co_await rt_.sleep(latency / 2);
+    Status status = apply_send(std::move(body), delay);
+    co_await rt_.sleep(latency - latency / 2);
+    co_return status;
+}
+
+Status SimulatedSqs::apply_send(std::string body, Duration delay) {
+    if (auto error = admission_error("send"))
+        return std::move(*error);
+    if (delay < Duration{0} || delay > kMaxDelay) {
+        return reject("send", "InvalidParameterValue",
+                      fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
+                                  "DelaySeconds must be >= 0 and <= 900.",
+                                  whole_seconds(delay)));
+    }
+    if (auto error = validate_body("send", body))
+        return std::move(*error);
+    const Instant now = rt_.now();
+    const std::uint64_t seq = records_.size() + 1;
+    MessageRecord record;
+    record.id = fmt::format("msg-{:06d}", seq);
+    record.body = std::move(body);
+    record.sent_at = now;
+    record.delay = delay;
+    if (rt_.tracing()) {
+        rt_.trace("sqs", "send",
+                  fmt::format("id={} bytes={} delay={}", record.id, record.body.size(),
+                              format_duration(delay)));
+    }
+    records_.push_back(std::move(record));
+    queue_.emplace(seq, Stored{now + delay, {}, {}});
+    ++counters_.sent;
+    notify_change();
+    ensure_reaper();
+    return ok_status();
+}
+
+Task<Status> SimulatedSqs::send_to_dead_letter(std::string body, std::string reason) {
+    const Duration latency = options_.latency.draw(random_);
+    co_await rt_.sleep(latency / 2);
+    Status status = apply_send_to_dead_letter(std::move(body), std::move(reason));
+    co_await rt_.sleep(latency - latency / 2);
+    co_return status;
+}
+
+Status SimulatedSqs::apply_send_to_dead_letter(std::string body, std::string reason) {
+    if (auto error = admission_error("send_to_dead_letter"))
+        return std::move(*error);
+    if (auto error = validate_body("send_to_dead_letter", body))
+        return std::move(*error);
+    DeadLetter letter{fmt::format("dlq-{:06d}", ++dlq_sequence_),
+                      std::move(body),
+                      std::move(reason),
+                      false,
+                      0,
+                      rt_.now()};
+    ++counters_.dead_letters_sent;
+    if (rt_.tracing()) {
+        rt_.trace("sqs", "dead_letter",
+                  fmt::format("id={} bytes={} reason=\"{}\"", letter.id, letter.body.size(),
+                              letter.reason));
+    }
+    dead_letters_.push_back(std::move(letter));
+    return ok_status();
+}
+
+// ---- retention ------------------------------------------------------------------------------
+
+// Deletes, silently, every message whose retention period has ended (in flight or not). Messages
+// are kept in send order, so the due ones are at the front.
+void SimulatedSqs::expire_due() {
+    const Instant now = rt_.now();
+    while (!queue_.empty()) {
+        const auto oldest = queue_.begin();
+        MessageRecord& record = records_[oldest->first - 1];
+        if (record.sent_at + options_.retention_period > now)
+            return;
+        record.expired_at = now;
+        record.in_queue = false;
+        expired_ids_.push_back(record.id);
+        ++counters_.expired;
+        queue_.erase(oldest);
+        if (rt_.tracing())
+            rt_.trace("sqs", "expire",
+                      fmt::format("id={} receives={}", record.id, record.receives));
+    }
+}
+
+// One task sleeps until the oldest message's retention ends, so expiry happens on time even when
+// nobody calls the queue; it ends when the queue is empty (a run can still drain to quiet).
+void SimulatedSqs::ensure_reaper() {
+    if (reaper_running_)
+        return;
+    reaper_running_ = true;
+    rt_.spawn(reap());
+}
+
+Task<void> SimulatedSqs::reap() {
+    while (!queue_.empty()) {
+        const Instant due = records_[queue_.begin()->first - 1].sent_at + options_.retention_period;
+        co_await rt_.sleep_until(due);
+        expire_due();
+    }
+    reaper_running_ = false;
+}
+
+// ---- observability --------------------------------------------------------------------------
+
+const SimulatedSqs::MessageRecord* SimulatedSqs::record(const std::string& message_id) const {
+    constexpr std::string_view prefix = "msg-";
+    if (message_id.compare(0, prefix.size(), prefix) != 0)
+        return nullptr;
+    std::uint64_t seq = 0;
+    const char* first = message_id.data() + prefix.size();
+    const char* last = message_id.data() + message_id.size();
+    const auto [end, error] = std::from_chars(first, last, seq);
+    if (error != std::errc{} || end != last || seq == 0 || seq > records_.size())
+        return nullptr;
+    return &records_[seq - 1];
+}
+
+std::size_t SimulatedSqs::visible_count() const {
+    const Instant now = rt_.now();
+    return static_cast<std::size_t>(std::count_if(
+        queue_.begin(), queue_.end(), [&](const auto& e) { return e.second.visible_at <= now; }));
+}
+
+std::size_t SimulatedSqs::in_flight_count() const {
+    const Instant now = rt_.now();
+    return static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [&](const auto& e) {
+        return e.second.visible_at > now && !e.second.receipt_handle.empty();
+    }));
+}
+
+}  // namespace scaleup::sim

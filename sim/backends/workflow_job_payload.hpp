@@ -1,0 +1,42 @@
+// The body of a `workflow_job` webhook, shaped as GitHub sends it (service-semantics.md 1.4 and
+// /work/shared/testdata/github/workflow_job-examples.json): action, workflow_job (64-bit id,
+// run_id, labels, status, conclusion, timestamps, runner_* null while queued), repository (with
+// owner.login and owner.type), organization for organization accounts, sender and installation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/runtime/time.hpp"
+
+namespace scaleup::sim {
+
+struct WorkflowJobEvent {
+    std::string action;  // queued, in_progress, completed
+    std::int64_t job_id = 0;
+    std::int64_t run_id = 0;
+    std::string owner;
+    std::int64_t owner_id = 0;
+    bool owner_is_organization = true;
+    std::string repo;
+    std::int64_t repository_id = 0;
+    std::vector<std::string> labels;
+    std::string status;      // queued, in_progress, completed
+    std::string conclusion;  // empty: null
+    Instant created_at{};
+    std::optional<Instant> started_at;
+    std::optional<Instant> completed_at;
+    std::int64_t runner_id = 0;  // 0: null (no runner yet)
+    std::string runner_name;
+    std::int64_t installation_id = 0;
+};
+
+/// The JSON body, compact, keys in a fixed order: the same event always gives the same bytes.
+std::string workflow_job_payload(const WorkflowJobEvent& event);
+
+/// "2026-01-01T00:00:00Z": UTC, whole seconds, as GitHub writes timestamps.
+std::string format_iso8601(Instant t);
+
+}  // namespace scaleup::sim
