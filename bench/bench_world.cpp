@@ -1,0 +1,61 @@
+// A whole simulated day: 50,000 jobs over 24 hours from five organizations, with light faults
+// (1 % GitHub 5xx, 1 % SQS duplicates, 1 % boot failures), through the production core and every
+// simulated service. Reports wall time, events per second and time acceleration (simulated seconds
+// per wall second). The trace is hashed as in every run. Run: build/bin/bench_world
+#include <benchmark/benchmark.h>
+
+#include "sim/runtime/trace_recorder.hpp"
+#include "sim/world/world.hpp"
+
+namespace {
+
+using namespace scaleup;
+using namespace scaleup::sim;
+
+WorldOptions day(std::int64_t jobs_per_day) {
+    WorldOptions o;
+    o.seed = 2026;
+    o.run_for = hours(24);
+    o.drain = hours(1);
+    o.config.max_runners = 400;
+    o.workload.owners = {WorkloadOwner{"acme", {"app", "web"}, 1, 3, "Organization"},
+                         WorkloadOwner{"globex", {"api"}, 2, 2, "Organization"},
+                         WorkloadOwner{"initech", {"tps"}, 3, 1, "Organization"},
+                         WorkloadOwner{"umbrella", {"lab"}, 4, 1, "Organization"},
+                         WorkloadOwner{"hooli", {"nucleus"}, 5, 1, "Organization"}};
+    o.workload.jobs_per_hour = jobs_per_day / 24;
+    o.workload.job_duration_min = minutes(1);
+    o.workload.job_duration_max = minutes(15);
+    o.consumers.consumers = 5;
+    o.github.server_error = Ratio::percent(1);
+    o.sqs.duplicate_after_delete = Ratio::percent(1);
+    o.ec2.boot_failure_rate = Ratio::percent(1);
+    return o;
+}
+
+void BM_SimulatedDay(benchmark::State& state) {
+    std::uint64_t events = 0;
+    std::int64_t jobs = 0;
+    Duration simulated{};
+    for (auto _ : state) {
+        TraceRecorder trace;
+        World world(day(state.range(0)), &trace);
+        world.run();
+        events += world.runtime().events_processed();
+        jobs += static_cast<std::int64_t>(world.github().jobs().size());
+        simulated += world.ends_at() - world.started_at();
+        benchmark::DoNotOptimize(trace.hash());
+    }
+    state.counters["events/s"] =
+        benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+    state.counters["jobs"] =
+        benchmark::Counter(static_cast<double>(jobs), benchmark::Counter::kAvgIterations);
+    state.counters["sim_s/wall_s"] = benchmark::Counter(
+        static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(simulated).count()),
+        benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(BM_SimulatedDay)->Arg(10'000)->Arg(50'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_MAIN();
