@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/scaleup/run_command.hpp"
 #include "sim/runtime/determinism_check.hpp"
 #include "sim/runtime/simulated_runtime.hpp"
 
@@ -72,6 +73,17 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 1'000'000));
     demo_cmd->add_option("--trace", trace_file, "Write the canonical trace to this file");
 
+    auto* run_cmd = app.add_subcommand(
+        "run", "Run scenario files (or every *.json in directories) and check every invariant");
+    app::RunCommandOptions run_options;
+    std::uint64_t run_seed = 0;
+    run_cmd->add_option("paths", run_options.paths, "Scenario files or directories")->required();
+    auto* seed_option = run_cmd->add_option("--seed", run_seed, "Override every scenario's seed");
+    run_cmd->add_flag("--json", run_options.json, "Print one JSON document instead of the table");
+    run_cmd->add_option("--junit", run_options.junit_file, "Write JUnit XML to this file");
+    run_cmd->add_option("--trace", run_options.trace_file,
+                        "Write the canonical trace to this file");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -79,5 +91,10 @@ int main(int argc, char** argv) {
     }
     if (demo_cmd->parsed())
         return demo(seed, workers, wakeups, trace_file);
+    if (run_cmd->parsed()) {
+        if (seed_option->count() > 0)
+            run_options.seed = run_seed;
+        return app::run_command(run_options);
+    }
     return 2;
 }

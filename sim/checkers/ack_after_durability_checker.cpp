@@ -1,0 +1,108 @@
+// AckAfterDurabilityChecker: no queue message was acknowledged (deleted) before its job was durably
+// handled. At the moment of each effective delete, one of these must already hold:
+//   - the ledger had committed the job's configured instance (runner launched, or already served);
+//   - GitHub no longer had the job queued (a runner took it, or it completed or was cancelled);
+//   - the message's body (or its job) was in the dead-letter queue, with a reason;
+//   - the job is refused on purpose (labels or owner type no pool serves).
+// The seed incident acknowledged a whole batch after an unexpected 404: this is the check that
+// catches that class of bug, whatever the code path.
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/common/json_reader.hpp"
+#include "core/consumer/job_message.hpp"
+#include "sim/checkers/checker.hpp"
+#include "sim/checkers/job_classification.hpp"
+
+namespace scaleup::sim {
+
+namespace {
+std::optional<std::int64_t> job_of(const std::string& body) {
+    try {
+        return JobMessage::parse(body).job_id;
+    } catch (const InputError&) {
+        return std::nullopt;
+    }
+}
+
+template <typename Key>
+void keep_earliest(std::map<Key, Instant>& earliest, const Key& key, Instant at) {
+    const auto [it, inserted] = earliest.emplace(key, at);
+    if (!inserted && at < it->second)
+        it->second = at;
+}
+
+class AckAfterDurabilityChecker final : public Checker {
+  public:
+    std::string_view name() const override { return "ack_after_durability"; }
+
+    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
+        std::map<std::int64_t, Instant> configured;
+        for (const auto& tx : world.postgres().committed()) {
+            if (tx.operation == "mark_configured")
+                keep_earliest<std::int64_t>(configured, std::stoll(tx.key), tx.at);
+        }
+        std::map<std::int64_t, Instant> dead_job;
+        std::map<std::string, Instant> dead_body;
+        for (const auto& letter : world.sqs().dead_letters()) {
+            keep_earliest(dead_body, letter.body, letter.at);
+            if (const auto job = job_of(letter.body))
+                keep_earliest(dead_job, *job, letter.at);
+        }
+        CheckerResult result{std::string(name()), true, "", {}};
+        std::int64_t early = 0, checked = 0;
+        for (const auto& ack : world.sqs().ack_log()) {
+            if (!ack.effective)
+                continue;
+            ++checked;
+            const auto* record = world.sqs().record(ack.message_id);
+            if (record == nullptr)
+                continue;
+            if (durable(world, *record, ack.at, configured, dead_job, dead_body))
+                continue;
+            ++early;
+            const auto job = job_of(record->body);
+            add_finding(
+                result, settings,
+                fmt::format("message {} deleted at {} before its job was handled: {}",
+                            ack.message_id, format_instant(ack.at),
+                            job ? describe_job(world, *job) : std::string("malformed body")));
+        }
+        result.passed = early == 0;
+        result.summary = fmt::format("{} acknowledgements, {} before durability", checked, early);
+        return result;
+    }
+
+  private:
+    static bool durable(const World& world, const SimulatedSqs::MessageRecord& record, Instant at,
+                        const std::map<std::int64_t, Instant>& configured,
+                        const std::map<std::int64_t, Instant>& dead_job,
+                        const std::map<std::string, Instant>& dead_body) {
+        const auto before = [at](const auto& index, const auto& key) {
+            const auto it = index.find(key);
+            return it != index.end() && it->second <= at;
+        };
+        if (before(dead_body, record.body))
+            return true;
+        const auto job_id = job_of(record.body);
+        if (!job_id)
+            return false;
+        if (before(configured, *job_id) || before(dead_job, *job_id))
+            return true;
+        const auto* job = world.github().job(*job_id);
+        if (job == nullptr)
+            return false;
+        if (!job_is_served(world, *job))
+            return true;
+        const auto left_queue = job->started_at ? job->started_at : job->completed_at;
+        return left_queue && *left_queue <= at;
+    }
+};
+}  // namespace
+
+std::unique_ptr<Checker> make_ack_after_durability_checker() {
+    return std::make_unique<AckAfterDurabilityChecker>();
+}
+
+}  // namespace scaleup::sim

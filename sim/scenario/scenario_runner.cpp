@@ -1,0 +1,56 @@
+#include "sim/scenario/scenario_runner.hpp"
+
+#include "sim/checkers/job_classification.hpp"
+
+namespace scaleup::sim {
+
+namespace {
+void summarise(const World& world, RunReport& report) {
+    const auto jobs = classify_jobs(world);
+    report.jobs_queued = static_cast<std::int64_t>(jobs.jobs.size());
+    report.jobs_ran = jobs.count(JobFate::ran);
+    report.jobs_cancelled = jobs.count(JobFate::cancelled);
+    report.jobs_lost = jobs.count(JobFate::lost);
+    report.jobs_dead_lettered = jobs.count(JobFate::dead_lettered);
+    report.instances_launched = static_cast<std::int64_t>(world.ec2().instances().size());
+    report.max_runners_seen = world.ec2().max_live_instances();
+    report.sim_time = world.ends_at() - world.started_at();
+    report.events = world.runtime().events_processed();
+}
+}  // namespace
+
+RunReport run_scenario(const Scenario& scenario, const RunSettings& settings) {
+    WorldOptions options = scenario.world;
+    if (settings.seed)
+        options.seed = *settings.seed;
+    TraceRecorder::Options trace_options;
+    trace_options.sink = settings.trace_sink;
+    TraceRecorder trace(trace_options);
+    World world(options, &trace);
+
+    RunReport report;
+    report.scenario = scenario.name;
+    report.file = scenario.file;
+    report.seed = options.seed;
+    report.options = world.describe();
+    if (settings.on_start)
+        settings.on_start(scenario, report.options);
+
+    world.run();
+    summarise(world, report);
+    for (const auto& name : scenario.checkers) {
+        const auto checker = make_checker(name);
+        auto result = checker->check(world, scenario.settings);
+        if (name == "no_orphans") {
+            report.instances_orphaned = 0;
+            for (const auto& finding : result.findings)
+                report.instances_orphaned += finding.empty() ? 0 : 1;
+        }
+        report.passed = report.passed && result.passed;
+        report.checkers.push_back(std::move(result));
+    }
+    report.trace_hash = trace.hash();
+    return report;
+}
+
+}  // namespace scaleup::sim
