@@ -211,7 +211,7 @@ Task<SimulatedConsumers::HandlerRun> SimulatedConsumers::run_handler(
 }
 
 Task<BatchResult> SimulatedConsumers::counted_handler(std::vector<QueueMessage> batch,
-                                                     Instant deadline) {
+                                                      Instant deadline) {
     const auto messages = batch.size();
     BatchResult result = co_await handler_(std::move(batch), deadline);
     counters_.messages_handled += messages;
