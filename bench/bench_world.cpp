@@ -24,6 +24,7 @@ WorldOptions day(std::int64_t jobs_per_day) {
                          WorkloadOwner{"umbrella", {"lab"}, 4, 1, "Organization"},
                          WorkloadOwner{"hooli", {"nucleus"}, 5, 1, "Organization"}};
     o.workload.jobs_per_hour = jobs_per_day / 24;
+    o.workload.arrivals_until = o.run_for;
     o.workload.job_duration_min = minutes(1);
     o.workload.job_duration_max = minutes(15);
     o.consumers.consumers = 5;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/common/periodic.hpp"
 #include "core/common/retry.hpp"
 
 namespace scaleup {
@@ -74,22 +75,8 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
 }
 
 Task<void> DeliverySweeper::run(CancellationToken cancel, Duration interval) {
-    while (!cancel.cancelled()) {
-        try {
-            co_await sweep_once(rt_.now() + interval);
-        } catch (const std::exception& e) {
-            // A bug in one sweep must not end the sweeper; the metric makes it visible.
-            metrics_.increment(kRunsMetric, {{"result", "exception"}});
-            if (rt_.tracing())
-                rt_.trace("sweeper", "exception", fmt::format("what=\"{}\"", e.what()));
-        }
-        // A named awaiter, never a temporary: in a loop, g++ 12 mishandles a temporary
-        // CancellableWait (its token's shared state is released twice; the wait then misses its
-        // cancellation, or the program traps).
-        auto pause = sleep(rt_, interval, cancel);
-        if (!co_await pause)
-            break;
-    }
+    return run_periodically(rt_, std::move(cancel), interval, metrics_, kRunsMetric, "sweeper",
+                            [this](Instant deadline) { return sweep_once(deadline); });
 }
 
 Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cutoff,

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/common/periodic.hpp"
 #include "core/common/retry.hpp"
 #include "core/consumer/job_message.hpp"
 
@@ -70,20 +71,8 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
 }
 
 Task<void> Reconciler::run(CancellationToken cancel, Duration interval) {
-    while (!cancel.cancelled()) {
-        try {
-            co_await reconcile_once(rt_.now() + interval);
-        } catch (const std::exception& e) {
-            // A bug in one run must not end the reconciler; the metric makes it visible.
-            metrics_.increment(kRunsMetric, {{"result", "exception"}});
-            if (rt_.tracing())
-                rt_.trace("reconciler", "exception", fmt::format("what=\"{}\"", e.what()));
-        }
-        // A named awaiter: see DeliverySweeper::run (g++ 12 and a temporary CancellableWait).
-        auto pause = sleep(rt_, interval, cancel);
-        if (!co_await pause)
-            break;
-    }
+    return run_periodically(rt_, std::move(cancel), interval, metrics_, kRunsMetric, "reconciler",
+                            [this](Instant deadline) { return reconcile_once(deadline); });
 }
 
 Task<void> Reconciler::reconcile_owner(RunnerOwner owner, Pass& pass) {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/common/periodic.hpp"
 #include "core/common/retry.hpp"
 #include "core/consumer/job_message.hpp"
 
@@ -73,20 +74,8 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
 }
 
 Task<void> ScaleDown::run(CancellationToken cancel, Duration interval) {
-    while (!cancel.cancelled()) {
-        try {
-            co_await sweep_once(rt_.now() + interval);
-        } catch (const std::exception& e) {
-            // A bug in one sweep must not end scale-down; the metric makes it visible.
-            metrics_.increment(kRunsMetric, {{"result", "exception"}});
-            if (rt_.tracing())
-                rt_.trace("scale-down", "exception", fmt::format("what=\"{}\"", e.what()));
-        }
-        // A named awaiter: see DeliverySweeper::run (g++ 12 and a temporary CancellableWait).
-        auto pause = sleep(rt_, interval, cancel);
-        if (!co_await pause)
-            break;
-    }
+    return run_periodically(rt_, std::move(cancel), interval, metrics_, kRunsMetric, "scale-down",
+                            [this](Instant deadline) { return sweep_once(deadline); });
 }
 
 Task<ScaleDown::Runners> ScaleDown::list_runners(const std::vector<InstanceInfo>& instances,

@@ -18,14 +18,6 @@
 namespace scaleup::sim {
 
 namespace {
-std::optional<std::int64_t> job_of(const std::string& body) {
-    try {
-        return JobMessage::parse(body).job_id;
-    } catch (const InputError&) {
-        return std::nullopt;
-    }
-}
-
 template <typename Key>
 void keep_earliest(std::map<Key, Instant>& earliest, const Key& key, Instant at) {
     const auto [it, inserted] = earliest.emplace(key, at);
@@ -47,7 +39,7 @@ class AckAfterDurabilityChecker final : public Checker {
         std::map<std::string, Instant> dead_body;
         for (const auto& letter : world.sqs().dead_letters()) {
             keep_earliest(dead_body, letter.body, letter.at);
-            if (const auto job = job_of(letter.body))
+            if (const auto job = job_id_of_body(letter.body))
                 keep_earliest(dead_job, *job, letter.at);
         }
         CheckerResult result{std::string(name()), true, "", {}};
@@ -62,7 +54,7 @@ class AckAfterDurabilityChecker final : public Checker {
             if (durable(world, *record, ack.at, configured, dead_job, dead_body))
                 continue;
             ++early;
-            const auto job = job_of(record->body);
+            const auto job = job_id_of_body(record->body);
             add_finding(
                 result, settings,
                 fmt::format("message {} deleted at {} before its job was handled: {}",
@@ -85,7 +77,7 @@ class AckAfterDurabilityChecker final : public Checker {
         };
         if (before(dead_body, record.body))
             return true;
-        const auto job_id = job_of(record.body);
+        const auto job_id = job_id_of_body(record.body);
         if (!job_id)
             return false;
         if (before(configured, *job_id) || before(dead_job, *job_id))

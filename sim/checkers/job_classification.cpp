@@ -9,15 +9,13 @@
 
 namespace scaleup::sim {
 
-namespace {
-std::optional<std::int64_t> job_of(const std::string& body) {
+std::optional<std::int64_t> job_id_of_body(const std::string& body) {
     try {
         return JobMessage::parse(body).job_id;
     } catch (const InputError&) {
         return std::nullopt;
     }
 }
-}  // namespace
 
 const char* to_string(JobFate fate) {
     switch (fate) {
@@ -56,7 +54,7 @@ JobClassification classify_jobs(const World& world) {
     std::map<std::int64_t, int> live_messages;
     std::map<std::int64_t, int> all_messages;
     for (const auto& record : world.sqs().records()) {
-        const auto job = job_of(record.body);
+        const auto job = job_id_of_body(record.body);
         if (!job)
             continue;
         ++all_messages[*job];
@@ -65,7 +63,7 @@ JobClassification classify_jobs(const World& world) {
     }
     std::map<std::int64_t, const SimulatedSqs::DeadLetter*> dead;
     for (const auto& letter : world.sqs().dead_letters()) {
-        const auto job = job_of(letter.body);
+        const auto job = job_id_of_body(letter.body);
         if (job && dead.count(*job) == 0)
             dead[*job] = &letter;
     }

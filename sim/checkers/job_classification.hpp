@@ -39,6 +39,8 @@ struct JobClassification {
 };
 
 JobClassification classify_jobs(const World& world);
+/// The job a queue message body carries, or nullopt for a malformed body.
+std::optional<std::int64_t> job_id_of_body(const std::string& body);
 /// Whether the world's configuration serves this job at all (labels and owner type).
 bool job_is_served(const World& world, const SimulatedGitHub::JobRecord& job);
 /// "job 76773615871 acme/app queued 1767225700.1s [status ...]" for findings.

@@ -1,0 +1,36 @@
+// run_periodically: the loop of every background component (sweeper, reconciler, scale-down).
+//
+// Runs `pass(deadline)` every `interval` until `stop` is cancelled; each pass must end by the next
+// tick. An exception from one pass is a bug, but it must not end the component: it is counted in
+// `runs_metric{result="exception"}` and traced, and the loop goes on.
+#pragma once
+
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "core/metrics/metrics.hpp"
+#include "core/runtime/runtime.hpp"
+
+namespace scaleup {
+
+template <typename Pass>
+Task<void> run_periodically(Runtime& rt, CancellationToken stop, Duration interval,
+                            MetricsRegistry& metrics, const char* runs_metric,
+                            const char* component, Pass pass) {
+    while (!stop.cancelled()) {
+        try {
+            co_await pass(rt.now() + interval);
+        } catch (const std::exception& e) {
+            metrics.increment(runs_metric, {{"result", "exception"}});
+            if (rt.tracing())
+                rt.trace(component, "exception", fmt::format("what=\"{}\"", e.what()));
+        }
+        // A named awaiter, never a temporary (docs/architecture.md, compiler notes).
+        auto pause = sleep(rt, interval, stop);
+        if (!co_await pause)
+            break;
+    }
+}
+
+}  // namespace scaleup
