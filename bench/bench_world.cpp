@@ -5,34 +5,12 @@
 #include <benchmark/benchmark.h>
 
 #include "sim/runtime/trace_recorder.hpp"
-#include "sim/world/world.hpp"
+#include "sim/world/presets.hpp"
 
 namespace {
 
 using namespace scaleup;
 using namespace scaleup::sim;
-
-WorldOptions day(std::int64_t jobs_per_day) {
-    WorldOptions o;
-    o.seed = 2026;
-    o.run_for = hours(24);
-    o.drain = hours(1);
-    o.config.max_runners = 400;
-    o.workload.owners = {WorkloadOwner{"acme", {"app", "web"}, 1, 3, "Organization"},
-                         WorkloadOwner{"globex", {"api"}, 2, 2, "Organization"},
-                         WorkloadOwner{"initech", {"tps"}, 3, 1, "Organization"},
-                         WorkloadOwner{"umbrella", {"lab"}, 4, 1, "Organization"},
-                         WorkloadOwner{"hooli", {"nucleus"}, 5, 1, "Organization"}};
-    o.workload.jobs_per_hour = jobs_per_day / 24;
-    o.workload.arrivals_until = o.run_for;
-    o.workload.job_duration_min = minutes(1);
-    o.workload.job_duration_max = minutes(15);
-    o.consumers.consumers = 5;
-    o.github.server_error = Ratio::percent(1);
-    o.sqs.duplicate_after_delete = Ratio::percent(1);
-    o.ec2.boot_failure_rate = Ratio::percent(1);
-    return o;
-}
 
 void BM_SimulatedDay(benchmark::State& state) {
     std::uint64_t events = 0;
@@ -40,7 +18,7 @@ void BM_SimulatedDay(benchmark::State& state) {
     Duration simulated{};
     for (auto _ : state) {
         TraceRecorder trace;
-        World world(day(state.range(0)), &trace);
+        World world(steady_day(state.range(0)), &trace);
         world.run();
         events += world.runtime().events_processed();
         jobs += static_cast<std::int64_t>(world.github().jobs().size());

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/runtime/determinism_check.hpp"
+#include "sim/world/presets.hpp"
 #include "sim/world/world.hpp"
 
 using namespace scaleup;
@@ -65,4 +66,18 @@ TEST_CASE("the same seed runs the same world: identical trace hashes", "[world]"
     INFO(report.describe());
     CHECK(report.deterministic);
     CHECK(report.first_events > 1000);
+}
+
+// Hidden from the default run ([.]): about a minute in a release build. CTest runs it in the
+// release tree only, labelled slow (tests/CMakeLists.txt); the sanitizer and clang trees skip the
+// label.
+TEST_CASE("a 24-hour day of 50,000 jobs with light faults runs end to end, deterministically",
+          "[.][day]") {
+    const auto report = check_determinism([](TraceRecorder& trace) {
+        World world(steady_day(50'000), &trace);
+        world.run();
+    });
+    INFO(report.describe());
+    CHECK(report.deterministic);
+    CHECK(report.first_events > 1'000'000);
 }
