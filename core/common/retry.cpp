@@ -2,6 +2,15 @@
 
 namespace scaleup {
 
+RetryRules aws_retry_rules(const ScaleUpConfig& config) {
+    return RetryRules{config.aws_retry, config.call_timeout, config.secondary_rate_limit_default};
+}
+
+RetryRules github_retry_rules(const ScaleUpConfig& config) {
+    return RetryRules{config.github_retry, config.call_timeout,
+                      config.secondary_rate_limit_default};
+}
+
 Duration retry_wait(Runtime& rt, const ServiceError& error, int attempt, const RetryRules& rules) {
     if (error.kind == ErrorKind::rate_limited && error.retry_at) {
         return std::max(Duration{0}, *error.retry_at - rt.now());

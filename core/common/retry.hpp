@@ -28,6 +28,10 @@ struct RetryRules {
     Duration secondary_rate_limit_default = seconds(60);
 };
 
+/// The rules for AWS and ledger calls, and for GitHub calls, as the config sets them.
+RetryRules aws_retry_rules(const ScaleUpConfig& config);
+RetryRules github_retry_rules(const ScaleUpConfig& config);
+
 /// How long to wait after the `attempt`-th failed try (1-based) before the next one.
 Duration retry_wait(Runtime& rt, const ServiceError& error, int attempt, const RetryRules& rules);
 

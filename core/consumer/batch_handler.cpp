@@ -134,7 +134,7 @@ Task<void> BatchHandler::skip_already_served(Items& items, Instant until) {
             continue;
         const std::int64_t job_id = item.job->job_id;
         auto served = co_await with_retries<std::optional<std::string>>(
-            rt_, aws_rules(), until,
+            rt_, aws_retry_rules(config_), until,
             [&] { return ports_.ledger.configured_instance_for_job(job_id); });
         if (!served.ok()) {
             item.outcome = MessageOutcome::ledger_error_retry;
@@ -201,7 +201,7 @@ Task<void> BatchHandler::send_dead_letters(Items& items, Instant deadline) {
             continue;
         const std::string body = item.message.body;
         const std::string reason = *item.dead_letter_reason;
-        auto sent = co_await with_retries<Done>(rt_, aws_rules(), deadline, [&] {
+        auto sent = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
             return ports_.queue.send_to_dead_letter(body, reason);
         });
         if (sent.ok()) {
@@ -222,7 +222,7 @@ Task<void> BatchHandler::apply_visibility_delays(Items& items, Instant deadline)
         const Duration delay = std::clamp(*item.delay, Duration{0}, hours(12));
         const std::string handle = item.message.receipt_handle;
         // Best effort: if it fails, the message still comes back after the visibility timeout.
-        auto changed = co_await with_retries<Done>(rt_, aws_rules(), deadline, [&] {
+        auto changed = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
             return ports_.queue.change_visibility(handle, delay);
         });
         if (!changed.ok())
@@ -298,11 +298,6 @@ bool BatchHandler::serves_labels(const JobMessage& job) const {
     // A runner takes a job when it has every label the job asks for.
     const auto wanted = normalise_labels(job.labels);
     return std::includes(pool_labels_.begin(), pool_labels_.end(), wanted.begin(), wanted.end());
-}
-
-RetryRules BatchHandler::aws_rules() const {
-    return RetryRules{config_.aws_retry, config_.call_timeout,
-                      config_.secondary_rate_limit_default};
 }
 
 std::string BatchHandler::new_reservation_id() {

@@ -100,7 +100,6 @@ class BatchHandler {
     Duration backoff_delay(const Item& item);
     RunnerOwner runner_owner(const JobMessage& job) const;
     bool serves_labels(const JobMessage& job) const;
-    RetryRules aws_rules() const;
     std::string new_reservation_id();
 
     Runtime& rt_;

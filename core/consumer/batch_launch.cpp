@@ -15,6 +15,7 @@
 
 #include "core/common/retry.hpp"
 #include "core/consumer/batch_handler.hpp"
+#include "core/consumer/instance_tags.hpp"
 
 namespace scaleup {
 
@@ -38,18 +39,19 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
     if (!co_await reserve_capacity(items, members, reservation, until))
         co_return;
 
-    LaunchRequest request{reservation,
-                          static_cast<int>(members.size()),
-                          {{"scaleup:owner", owner.key()},
-                           {"scaleup:labels", fmt::format("{}", fmt::join(pool_labels_, ","))},
-                           {"scaleup:reservation", reservation}}};
+    LaunchRequest request{
+        reservation,
+        static_cast<int>(members.size()),
+        {{instance_tags::kOwner, owner.key()},
+         {instance_tags::kLabels, fmt::format("{}", fmt::join(pool_labels_, ","))},
+         {instance_tags::kReservation, reservation}}};
     auto launch = co_await with_retries<LaunchResult>(
-        rt_, aws_rules(), until, [&] { return ports_.fleet.create_fleet(request); });
+        rt_, aws_retry_rules(config_), until, [&] { return ports_.fleet.create_fleet(request); });
     if (!launch.ok()) {
         // A failed call launched nothing, unless its outcome is unknown: then the reservation is
         // kept until its lease expires, so an instance that did start is still counted.
         if (launch.error().kind != ErrorKind::unknown_outcome) {
-            (void)co_await with_retries<Done>(rt_, aws_rules(), until, [&] {
+            (void)co_await with_retries<Done>(rt_, aws_retry_rules(config_), until, [&] {
                 return ports_.ledger.commit_launch(reservation, {});
             });
         }
@@ -66,7 +68,7 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
     std::vector<LaunchedInstance> launched;
     for (std::size_t k = 0; k < served; ++k)
         launched.push_back({ids[k], items[members[k]].job->job_id});
-    auto committed = co_await with_retries<Done>(rt_, aws_rules(), until, [&] {
+    auto committed = co_await with_retries<Done>(rt_, aws_retry_rules(config_), until, [&] {
         return ports_.ledger.commit_launch(reservation, launched);
     });
     if (!committed.ok()) {
@@ -93,7 +95,7 @@ Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,
     const int wanted = static_cast<int>(members.size());
     const int maximum = config_.max_runners;
     const Instant lease_until = rt_.now() + config_.reservation_lease;
-    auto granted = co_await with_retries<int>(rt_, aws_rules(), until, [&] {
+    auto granted = co_await with_retries<int>(rt_, aws_retry_rules(config_), until, [&] {
         return ports_.ledger.reserve_slots(reservation, wanted, maximum, lease_until);
     });
     if (!granted.ok()) {
@@ -160,7 +162,7 @@ Task<void> BatchHandler::configure_instance(Item& item, std::string instance_id,
         co_return;
     }
     const std::string config = jit.value().encoded_jit_config;
-    auto stored = co_await with_retries<Done>(rt_, aws_rules(), until, [&] {
+    auto stored = co_await with_retries<Done>(rt_, aws_retry_rules(config_), until, [&] {
         return ports_.config_store.put_runner_config(instance_id, config);
     });
     if (!stored.ok()) {
@@ -174,7 +176,7 @@ Task<void> BatchHandler::configure_instance(Item& item, std::string instance_id,
         co_return;
     }
     const std::int64_t job_id = item.job->job_id;
-    auto recorded = co_await with_retries<Done>(rt_, aws_rules(), until, [&] {
+    auto recorded = co_await with_retries<Done>(rt_, aws_retry_rules(config_), until, [&] {
         return ports_.ledger.mark_configured(job_id, instance_id);
     });
     if (!recorded.ok()) {
@@ -190,12 +192,13 @@ Task<void> BatchHandler::configure_instance(Item& item, std::string instance_id,
 
 Task<void> BatchHandler::discard_instance(const std::string& instance_id, Instant until) {
     const std::string id = instance_id;
-    auto terminated = co_await with_retries<Done>(
-        rt_, aws_rules(), until, [&] { return ports_.fleet.terminate_instances({id}); });
+    auto terminated = co_await with_retries<Done>(rt_, aws_retry_rules(config_), until, [&] {
+        return ports_.fleet.terminate_instances({id});
+    });
     // Release the slot only once the instance is gone; if terminate failed, scale-down's orphan
     // sweep terminates it (it never gets a config) and releases the slot then.
     if (terminated.ok()) {
-        (void)co_await with_retries<Done>(rt_, aws_rules(), until,
+        (void)co_await with_retries<Done>(rt_, aws_retry_rules(config_), until,
                                           [&] { return ports_.ledger.release_instance(id); });
     }
     if (rt_.tracing()) {

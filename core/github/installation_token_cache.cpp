@@ -16,11 +16,6 @@ constexpr std::int64_t kIssuedAtBackdateSeconds = 60;
 constexpr std::int64_t kExpiresAfterNowSeconds = 540;
 }  // namespace
 
-RetryRules github_retry_rules(const ScaleUpConfig& config) {
-    return RetryRules{config.github_retry, config.call_timeout,
-                      config.secondary_rate_limit_default};
-}
-
 InstallationTokenCache::InstallationTokenCache(Runtime& rt, GitHubPort& github,
                                                const ScaleUpConfig& config,
                                                MetricsRegistry& metrics)

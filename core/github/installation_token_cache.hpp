@@ -33,9 +33,6 @@ struct TokenGrant {
     Instant minted_at{};
 };
 
-/// The retry rules of every GitHub call, from the configuration.
-RetryRules github_retry_rules(const ScaleUpConfig& config);
-
 class InstallationTokenCache {
   public:
     InstallationTokenCache(Runtime& rt, GitHubPort& github, const ScaleUpConfig& config,

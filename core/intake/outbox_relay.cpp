@@ -39,7 +39,8 @@ Task<void> OutboxRelay::run(CancellationToken stop, Duration interval) {
 Task<OutboxRelay::Pass> OutboxRelay::pass(Instant deadline) {
     Pass done;
     auto pending = co_await with_retries<std::vector<OutboxEntry>>(
-        rt_, rules(), deadline, [&] { return ledger_.pending_outbox(kBatchLimit); });
+        rt_, aws_retry_rules(config_), deadline,
+        [&] { return ledger_.pending_outbox(kBatchLimit); });
     if (!pending.ok()) {
         if (rt_.tracing())
             rt_.trace("outbox", "read_failed",
@@ -59,8 +60,9 @@ Task<OutboxRelay::Pass> OutboxRelay::pass(Instant deadline) {
 }
 
 Task<bool> OutboxRelay::relay_entry(OutboxEntry entry, Instant deadline, Pass& done) {
-    auto sent = co_await with_retries<Done>(
-        rt_, rules(), deadline, [&] { return queue_.send(entry.message_body, Duration{0}); });
+    auto sent = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
+        return queue_.send(entry.message_body, Duration{0});
+    });
     if (!sent.ok()) {
         metrics_.increment(kRelayedMetric, {{"result", "error"}});
         if (rt_.tracing()) {
@@ -75,24 +77,21 @@ Task<bool> OutboxRelay::relay_entry(OutboxEntry entry, Instant deadline, Pass& d
     ++done.sent;
     metrics_.increment(kRelayedMetric, {{"result", "ok"}});
     const Instant enqueued_at = rt_.now();
-    auto marked = co_await with_retries<Done>(
-        rt_, rules(), deadline, [&] { return ledger_.mark_outbox_sent(entry.delivery_guid); });
+    auto marked = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
+        return ledger_.mark_outbox_sent(entry.delivery_guid);
+    });
     if (marked.ok())
         ++done.marked;
     // The reconciler's in-flight hint only; a lost note costs at most an early re-enqueue.
-    auto noted = co_await with_retries<Done>(
-        rt_, rules(), deadline, [&] { return ledger_.note_enqueued(entry.job_id, enqueued_at); });
+    auto noted = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
+        return ledger_.note_enqueued(entry.job_id, enqueued_at);
+    });
     if (rt_.tracing()) {
         rt_.trace("outbox", "relayed",
                   fmt::format("guid={} job={} marked={} noted={}", entry.delivery_guid,
                               entry.job_id, marked.ok(), noted.ok()));
     }
     co_return true;
-}
-
-RetryRules OutboxRelay::rules() const {
-    return RetryRules{config_.aws_retry, config_.call_timeout,
-                      config_.secondary_rate_limit_default};
 }
 
 }  // namespace scaleup

@@ -49,7 +49,6 @@ class OutboxRelay {
     Task<Pass> pass(Instant deadline);
     /// Sends one entry; false when the pass should end (a retryable failure).
     Task<bool> relay_entry(OutboxEntry entry, Instant deadline, Pass& done);
-    RetryRules rules() const;
 
     Runtime& rt_;
     const ScaleUpConfig& config_;

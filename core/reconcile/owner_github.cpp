@@ -29,10 +29,6 @@ bool pool_serves(const std::vector<std::string>& pool_labels,
     return std::includes(pool_labels.begin(), pool_labels.end(), wanted.begin(), wanted.end());
 }
 
-RetryRules aws_retry_rules(const ScaleUpConfig& config) {
-    return RetryRules{config.aws_retry, config.call_timeout, config.secondary_rate_limit_default};
-}
-
 OwnerGitHub::OwnerGitHub(Runtime& rt, GitHubPort& github, InstallationTokenCache& tokens,
                          const ScaleUpConfig& config, MetricsRegistry& metrics)
     : rt_(rt), github_(github), tokens_(tokens), config_(config), metrics_(metrics) {}

@@ -36,9 +36,6 @@ RunnerOwner runner_owner_of(const ScaleUpConfig& config, const std::string& owne
 bool pool_serves(const std::vector<std::string>& pool_labels,
                  const std::vector<std::string>& job_labels);
 
-/// The retry rules of every AWS and ledger call, from the configuration.
-RetryRules aws_retry_rules(const ScaleUpConfig& config);
-
 struct QueuedJobs {
     std::vector<QueuedJob> jobs;
     std::int64_t installation_id = 0;  // the installation the token was minted for

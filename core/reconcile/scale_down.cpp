@@ -7,6 +7,7 @@
 
 #include "core/common/periodic.hpp"
 #include "core/common/retry.hpp"
+#include "core/consumer/instance_tags.hpp"
 #include "core/consumer/job_message.hpp"
 
 namespace scaleup {
@@ -15,8 +16,8 @@ namespace {
 constexpr const char* kActionsMetric = "scaleup_scale_down_total";
 constexpr const char* kErrorsMetric = "scaleup_scale_down_errors_total";
 constexpr const char* kRunsMetric = "scaleup_scale_down_runs_total";
-constexpr const char* kOwnerTag = "scaleup:owner";
-constexpr const char* kLabelsTag = "scaleup:labels";
+constexpr const char* kOwnerTag = instance_tags::kOwner;
+constexpr const char* kLabelsTag = instance_tags::kLabels;
 }  // namespace
 
 ScaleDown::ScaleDown(Runtime& rt, const ScaleUpConfig& config, GitHubPort& github,
