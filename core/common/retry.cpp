@@ -7,11 +7,13 @@ RetryRules aws_retry_rules(const ScaleUpConfig& config) {
 }
 
 RetryRules github_retry_rules(const ScaleUpConfig& config) {
-    return RetryRules{config.github_retry, config.call_timeout,
-                      config.secondary_rate_limit_default};
+    return RetryRules{config.github_retry, config.call_timeout, config.secondary_rate_limit_default,
+                      Probe::github_retry};
 }
 
 Duration retry_wait(Runtime& rt, const ServiceError& error, int attempt, const RetryRules& rules) {
+    if (error.kind == ErrorKind::rate_limited || error.kind == ErrorKind::secondary_rate_limited)
+        SCALEUP_PROBE(rt, github_rate_limited);
     if (error.kind == ErrorKind::rate_limited && error.retry_at) {
         return std::max(Duration{0}, *error.retry_at - rt.now());
     }

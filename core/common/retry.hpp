@@ -26,6 +26,7 @@ struct RetryRules {
     RetryBudget budget;
     Duration call_timeout = seconds(10);
     Duration secondary_rate_limit_default = seconds(60);
+    Probe retried = Probe::aws_retry;  // the coverage probe a retry hits
 };
 
 /// The rules for AWS and ledger calls, and for GitHub calls, as the config sets them.
@@ -59,6 +60,7 @@ Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Ca
         if (attempt >= rules.budget.attempts || retry_at > deadline) {
             co_return with_retry_time(outcome->error(), retry_at);
         }
+        rt.probes().hit(rules.retried);
         co_await rt.sleep(wait);
     }
 }

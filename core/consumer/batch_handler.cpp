@@ -242,6 +242,8 @@ BatchResult BatchHandler::report(Items& items) {
             item.outcome.value_or(MessageOutcome::unexpected_error_retry);
         if (!is_acknowledged(outcome))
             result.item_failures.push_back(item.message.id);
+        if (const auto probe = probe_of(outcome))
+            rt_.probes().hit(*probe);
         metrics_.increment("scaleup_consumer_messages_total",
                            {{"outcome", std::string(to_string(outcome))}});
         if (rt_.tracing()) {

@@ -55,6 +55,7 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
                 return ports_.ledger.commit_launch(reservation, {});
             });
         }
+        SCALEUP_PROBE(rt_, fleet_failed);
         for (const auto i : members) {
             fail_from_error(items[i], launch.error(), MessageOutcome::fleet_capacity_retry);
             if (items[i].outcome == MessageOutcome::fleet_capacity_retry)
@@ -122,6 +123,7 @@ void BatchHandler::classify_shortfall(Items& items, const Members& unserved,
                                       const LaunchResult& launch) {
     if (unserved.empty())
         return;
+    SCALEUP_PROBE(rt_, fleet_partial);
     // Retryable when any reported error is a known capacity/throttling code, or EC2 gave no reason.
     const auto& retryable = config_.fleet_retryable_errors;
     bool any_retryable = launch.errors.empty();
@@ -192,6 +194,7 @@ Task<void> BatchHandler::configure_instance(Item& item, std::string instance_id,
 
 Task<void> BatchHandler::discard_instance(const std::string& instance_id, Instant until) {
     const std::string id = instance_id;
+    SCALEUP_PROBE(rt_, config_failed_instance_discarded);
     auto terminated = co_await with_retries<Done>(rt_, aws_retry_rules(config_), until, [&] {
         return ports_.fleet.terminate_instances({id});
     });

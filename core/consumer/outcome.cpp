@@ -58,4 +58,28 @@ bool is_acknowledged(MessageOutcome outcome) {
     }
 }
 
+std::optional<Probe> probe_of(MessageOutcome outcome) {
+    switch (outcome) {
+        case MessageOutcome::already_served:
+            return Probe::already_served;
+        case MessageOutcome::duplicate_in_batch:
+            return Probe::duplicate_in_batch;
+        case MessageOutcome::job_not_queued:
+            return Probe::job_not_queued;
+        case MessageOutcome::dead_lettered_malformed:
+        case MessageOutcome::dead_lettered_permanent_error:
+            return Probe::dead_lettered;
+        case MessageOutcome::capacity_deferred:
+            return Probe::capacity_deferred;
+        case MessageOutcome::ledger_error_retry:
+            return Probe::ledger_error;
+        case MessageOutcome::deadline_retry:
+            return Probe::handler_deadline;
+        case MessageOutcome::unexpected_error_retry:
+            return Probe::unexpected_error;
+        default:
+            return std::nullopt;
+    }
+}
+
 }  // namespace scaleup

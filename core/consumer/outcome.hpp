@@ -4,7 +4,10 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string_view>
+
+#include "core/runtime/probes.hpp"
 
 namespace scaleup {
 
@@ -44,6 +47,8 @@ inline constexpr std::array kAllMessageOutcomes{
 };
 
 std::string_view to_string(MessageOutcome outcome);
+/// The coverage probe an outcome hits, if it ends a fault-handling path.
+std::optional<Probe> probe_of(MessageOutcome outcome);
 /// True when the message is deleted from the queue; false when it must come back.
 bool is_acknowledged(MessageOutcome outcome);
 

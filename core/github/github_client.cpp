@@ -32,6 +32,7 @@ Task<Result<T>> GitHubClient::retry_unauthorized(ServiceError rejected, TokenGra
                                                  RunnerOwner owner, Instant deadline,
                                                  MakeCall& make_call) {
     const bool fresh = rt_.now() - grant.minted_at < config_.fresh_token_window;
+    SCALEUP_PROBE(rt_, token_rejected_remint);
     if (rt_.tracing()) {
         rt_.trace("github-client", "unauthorized",
                   fmt::format("installation={} fresh_token={}", grant.installation_id, fresh));

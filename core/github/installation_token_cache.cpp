@@ -86,6 +86,7 @@ Task<Result<TokenGrant>> InstallationTokenCache::mint_or_join(std::int64_t insta
     }
     if (auto flight = mints_.find(installation_id)) {
         count_lookup("joined");
+        SCALEUP_PROBE(rt_, token_mint_single_flight_joined);
         trace("join", installation_id);
         co_return co_await SingleFlight<std::int64_t, TokenGrant>::join(rt_, std::move(flight),
                                                                         deadline);
@@ -132,6 +133,7 @@ Task<Result<TokenGrant>> InstallationTokenCache::mint(std::int64_t installation_
     if (!minted) {
         const ServiceError& error = minted.error();
         metrics_.increment(kMintsMetric, {{"outcome", "error"}});
+        SCALEUP_PROBE(rt_, token_mint_failed);
         trace("mint-error", installation_id,
               fmt::format("kind={} code={}", to_string(error.kind), error.code));
         co_return error;

@@ -19,7 +19,12 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 /// Incremental SHA-256: `update` any number of times, then `finish` once.
 class Sha256 {
   public:
-    Sha256();
+    /// How blocks are compressed: the portable reference, or the x86 SHA extensions.
+    enum class Engine { portable, x86_sha };
+    /// The x86 SHA extensions when the processor has them, else the portable code.
+    static Engine fastest_engine() noexcept;
+
+    explicit Sha256(Engine engine = fastest_engine());
     void update(std::string_view data);
     /// The digest of everything passed to `update`. The object is spent afterwards.
     Sha256Digest finish();
@@ -31,6 +36,7 @@ class Sha256 {
     std::array<std::uint8_t, 64> buffer_{};
     std::size_t buffered_ = 0;
     std::uint64_t length_ = 0;  // bytes hashed so far
+    Engine engine_;
 };
 
 Sha256Digest sha256(std::string_view data);

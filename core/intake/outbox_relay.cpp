@@ -65,6 +65,7 @@ Task<bool> OutboxRelay::relay_entry(OutboxEntry entry, Instant deadline, Pass& d
     });
     if (!sent.ok()) {
         metrics_.increment(kRelayedMetric, {{"result", "error"}});
+        SCALEUP_PROBE(rt_, outbox_send_failed);
         if (rt_.tracing()) {
             rt_.trace("outbox", "send_failed",
                       fmt::format("guid={} job={} error=\"{}\"", entry.delivery_guid, entry.job_id,

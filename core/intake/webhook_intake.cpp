@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "core/common/json_reader.hpp"
+#include "core/common/json_scan.hpp"
 #include "core/common/retry.hpp"
 
 namespace scaleup {
@@ -131,6 +132,10 @@ int http_status(IntakeOutcome outcome) {
 
 PayloadVerdict read_workflow_job(const std::string& body, const std::vector<std::string>& pool) {
     PayloadVerdict verdict;
+    // Two deliveries in three are transitions intake does not act on: read their action without
+    // building the document. A queued one, or anything the scan cannot read, is parsed in full.
+    if (const auto action = top_level_string(body, "action"); action && *action != "queued")
+        return stop(std::move(verdict), IntakeOutcome::not_queued_action, "action=" + *action);
     try {
         const auto json = parse_json(body);
         const JsonReader payload(json, "");
@@ -262,6 +267,12 @@ WebhookResponse WebhookIntake::finish(const WebhookDelivery& delivery, const Dec
     const std::string outcome(to_string(decision.outcome));
     metrics_.increment("scaleup_intake_deliveries_total", {{"outcome", outcome}});
     const int status = http_status(decision.outcome);
+    if (decision.outcome == IntakeOutcome::duplicate_delivery)
+        SCALEUP_PROBE(rt_, intake_duplicate_delivery);
+    else if (decision.outcome == IntakeOutcome::enqueued_direct)
+        SCALEUP_PROBE(rt_, intake_enqueued_direct);
+    else if (decision.outcome == IntakeOutcome::unavailable)
+        SCALEUP_PROBE(rt_, intake_unavailable);
     if (rt_.tracing()) {
         rt_.trace("intake", "delivery",
                   fmt::format("guid={} job={} status={} outcome={} detail=\"{}\"",

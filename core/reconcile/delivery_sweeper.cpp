@@ -177,6 +177,7 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
                       fmt::format("guid={} delivery={} ok={}", guid, id, done.ok()));
         }
         if (done) {
+            SCALEUP_PROBE(rt_, sweeper_redelivered);
             report.redelivered.push_back(id);
             redelivered_[guid] = Redelivered{rt_.now(), sweep_};
             count("redelivered");

@@ -237,6 +237,7 @@ Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Inst
     const Instant at = rt_.now();
     (void)co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline,
                                       [&] { return ledger_.note_enqueued(job_id, at); });
+    SCALEUP_PROBE(rt_, reconciler_requeued);
     if (rt_.tracing()) {
         rt_.trace("reconciler", "requeue",
                   fmt::format("job={} owner={} repo={} attempt={}", job.job_id, job.owner, job.repo,

@@ -163,6 +163,10 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
         if (!co_await terminate(instance.id, deadline, report))
             continue;
         const bool orphan = verdict == Verdict::orphan;
+        if (orphan)
+            SCALEUP_PROBE(rt_, scale_down_terminated_orphan);
+        else if (verdict == Verdict::idle)
+            SCALEUP_PROBE(rt_, scale_down_terminated_idle);
         const char* reason = orphan ? "orphan" : verdict == Verdict::idle ? "idle" : "finished";
         (orphan                     ? report.terminated_orphan
          : verdict == Verdict::idle ? report.terminated_idle
@@ -221,6 +225,7 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const std::set<std::
                 continue;
             }
             report.deleted_ghost_runners.push_back(runner_id);
+            SCALEUP_PROBE(rt_, scale_down_deleted_ghost);
             count("deleted_ghost_runner");
             if (rt_.tracing()) {
                 rt_.trace(

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/runtime/probes.hpp"
 #include "core/runtime/random.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
@@ -36,6 +37,9 @@ class Runtime {
     /// (every caller knows: the coroutine it would resume is still suspended on it).
     virtual void cancel_timer(TimerId id) noexcept = 0;
 
+    /// The coverage probes' counts (core/runtime/probes.hpp). A runtime that views another's clock
+    /// (the simulation's skewed host clock) counts into the one it views.
+    virtual ProbeCounts& probes() noexcept { return probes_; }
     /// Whether `trace` records anything; callers skip formatting when it does not.
     virtual bool tracing() const noexcept { return false; }
     /// One event of the run: which component, what happened, and its fields ("key=value ...").
@@ -81,6 +85,7 @@ class Runtime {
     void unlink(SpawnedLink* node) noexcept;
 
     SpawnedLink spawned_;  // sentinel of an intrusive list, in spawn order
+    ProbeCounts probes_;
     std::size_t live_tasks_ = 0;
 };
 

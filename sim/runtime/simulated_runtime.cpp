@@ -4,6 +4,12 @@
 
 namespace scaleup::sim {
 
+namespace {
+TimerId make_id(std::uint32_t slot, std::uint32_t generation) {
+    return (static_cast<TimerId>(generation) << 32) | slot;
+}
+}  // namespace
+
 SimulatedRuntime::SimulatedRuntime(std::uint64_t seed, TraceRecorder* trace, Instant start)
     : seed_(seed), now_(start), random_(seed), trace_(trace) {}
 
@@ -11,18 +17,85 @@ SimulatedRuntime::~SimulatedRuntime() {
     destroy_spawned_tasks();
 }
 
+std::uint32_t SimulatedRuntime::take_slot() {
+    if (!free_slots_.empty()) {
+        const std::uint32_t slot = free_slots_.back();
+        free_slots_.pop_back();
+        return slot;
+    }
+    slots_.push_back(Slot{kNotQueued, 1});
+    return static_cast<std::uint32_t>(slots_.size() - 1);
+}
+
 TimerId SimulatedRuntime::schedule(Instant at, std::coroutine_handle<> h) {
-    const TimerId id = next_id_++;
-    queue_.push_back(Event{std::max(at, now_), id, h});
-    std::push_heap(queue_.begin(), queue_.end(), later);
-    return id;
+    const std::uint32_t slot = take_slot();
+    heap_.push_back(Event{std::max(at, now_), next_sequence_++, h, slot});
+    slots_[slot].heap_index = static_cast<std::uint32_t>(heap_.size() - 1);
+    sift_up(heap_.size() - 1);
+    return make_id(slot, slots_[slot].generation);
 }
 
 void SimulatedRuntime::cancel_timer(TimerId id) noexcept {
-    // Callers cancel only timers that have not fired (see Runtime::cancel_timer), so every id
-    // remembered here is still in the queue and is erased when it surfaces.
-    if (id != 0 && id < next_id_)
-        cancelled_.insert(id);
+    const auto slot = static_cast<std::uint32_t>(id & 0xffff'ffffU);
+    const auto generation = static_cast<std::uint32_t>(id >> 32);
+    if (id == 0 || slot >= slots_.size() || slots_[slot].generation != generation ||
+        slots_[slot].heap_index == kNotQueued) {
+        return;  // never scheduled here, fired, or cancelled already
+    }
+    remove_at(slots_[slot].heap_index);
+}
+
+void SimulatedRuntime::place(std::size_t index, const Event& event) noexcept {
+    heap_[index] = event;
+    slots_[event.slot].heap_index = static_cast<std::uint32_t>(index);
+}
+
+void SimulatedRuntime::sift_up(std::size_t index) noexcept {
+    const Event event = heap_[index];
+    while (index > 0) {
+        const std::size_t parent = (index - 1) / 2;
+        if (!earlier(event, heap_[parent]))
+            break;
+        place(index, heap_[parent]);
+        index = parent;
+    }
+    place(index, event);
+}
+
+void SimulatedRuntime::sift_down(std::size_t index) noexcept {
+    const Event event = heap_[index];
+    const std::size_t size = heap_.size();
+    for (;;) {
+        std::size_t child = 2 * index + 1;
+        if (child >= size)
+            break;
+        if (child + 1 < size && earlier(heap_[child + 1], heap_[child]))
+            ++child;
+        if (!earlier(heap_[child], event))
+            break;
+        place(index, heap_[child]);
+        index = child;
+    }
+    place(index, event);
+}
+
+SimulatedRuntime::Event SimulatedRuntime::remove_at(std::size_t index) noexcept {
+    const Event removed = heap_[index];
+    Slot& slot = slots_[removed.slot];
+    slot.heap_index = kNotQueued;
+    slot.generation = slot.generation == ~std::uint32_t{0} ? 1 : slot.generation + 1;
+    free_slots_.push_back(removed.slot);
+
+    const Event last = heap_.back();
+    heap_.pop_back();
+    if (index < heap_.size()) {
+        place(index, last);
+        if (index > 0 && earlier(last, heap_[(index - 1) / 2]))
+            sift_up(index);
+        else
+            sift_down(index);
+    }
+    return removed;
 }
 
 void SimulatedRuntime::trace(std::string_view component, std::string_view event,
@@ -42,36 +115,19 @@ void SimulatedRuntime::rethrow_failure() {
 }
 
 bool SimulatedRuntime::step() {
-    while (!queue_.empty()) {
-        std::pop_heap(queue_.begin(), queue_.end(), later);
-        const Event event = queue_.back();
-        queue_.pop_back();
-        if (!cancelled_.empty() && cancelled_.erase(event.id) > 0)
-            continue;
-        now_ = event.at;
-        ++events_processed_;
-        event.handle.resume();
-        rethrow_failure();
-        return true;
-    }
-    return false;
-}
-
-void SimulatedRuntime::drop_cancelled_on_top() {
-    while (!queue_.empty() && !cancelled_.empty() && cancelled_.count(queue_.front().id) > 0) {
-        cancelled_.erase(queue_.front().id);
-        std::pop_heap(queue_.begin(), queue_.end(), later);
-        queue_.pop_back();
-    }
+    if (heap_.empty())
+        return false;
+    const Event event = remove_at(0);
+    now_ = event.at;
+    ++events_processed_;
+    event.handle.resume();
+    rethrow_failure();
+    return true;
 }
 
 void SimulatedRuntime::run_until(Instant deadline) {
-    // Cancelled timers are dropped before looking at the top, so the next event run is never one
-    // past the deadline hiding behind a cancelled one.
-    for (drop_cancelled_on_top(); !queue_.empty() && queue_.front().at <= deadline;
-         drop_cancelled_on_top()) {
+    while (!heap_.empty() && heap_.front().at <= deadline)
         step();
-    }
     if (deadline > now_)
         now_ = deadline;
 }

@@ -1,7 +1,7 @@
 // SimulatedRuntime: the deterministic implementation of the runtime seam.
 //
 // Virtual time starts at a fixed epoch and moves only when the loop takes the next event: the event
-// queue is a binary heap ordered by (time, insertion sequence), so events due at the same instant
+// queue is a heap ordered by (time, insertion sequence), so events due at the same instant
 // run in the order they were scheduled, and nothing ever sleeps for real. One seeded xoshiro256**
 // stream is the only randomness. No threads, no wall clock, no ordering by address: the same seed
 // and build give the same run. Each simulation is one object; any number can live in one process.
@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <exception>
-#include <unordered_set>
 #include <vector>
 
 #include "core/runtime/runtime.hpp"
@@ -48,30 +47,43 @@ class SimulatedRuntime final : public Runtime {
 
     std::uint64_t seed() const noexcept { return seed_; }
     std::uint64_t events_processed() const noexcept { return events_processed_; }
-    std::size_t pending_events() const noexcept { return queue_.size() - cancelled_.size(); }
+    std::size_t pending_events() const noexcept { return heap_.size(); }
 
   private:
+    // The queue is a binary heap of events ordered by (time, insertion sequence). Each event owns a
+    // slot that knows its heap position, so a cancelled timer leaves the heap at once: timeouts
+    // are cancelled by the hundred thousand, and kept as tombstones they made the heap (and every
+    // pop) larger and needed a lookup per event. A TimerId is the slot and the slot's generation,
+    // so the id of a timer that already fired never matches a reused slot.
     struct Event {
         Instant at;
-        TimerId id;  // doubles as the insertion sequence
+        std::uint64_t sequence;
         std::coroutine_handle<> handle;
+        std::uint32_t slot;
     };
-    // std heaps are max-heaps: "later" compares less, so the earliest event is on top.
-    static bool later(const Event& a, const Event& b) noexcept {
-        return a.at != b.at ? a.at > b.at : a.id > b.id;
+    struct Slot {
+        std::uint32_t heap_index;
+        std::uint32_t generation;
+    };
+    static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
+    static bool earlier(const Event& a, const Event& b) noexcept {
+        return a.at != b.at ? a.at < b.at : a.sequence < b.sequence;
     }
     void rethrow_failure();
-    void drop_cancelled_on_top();
+    void place(std::size_t index, const Event& event) noexcept;
+    void sift_up(std::size_t index) noexcept;
+    void sift_down(std::size_t index) noexcept;
+    Event remove_at(std::size_t index) noexcept;
+    std::uint32_t take_slot();
 
     std::uint64_t seed_;
     Instant now_;
     Random random_;
     TraceRecorder* trace_;
-    std::vector<Event> queue_;
-    // Cancelled timers stay in the heap and are skipped when they surface. Looked up, never
-    // iterated, so its hash order cannot leak into the run.
-    std::unordered_set<TimerId> cancelled_;
-    TimerId next_id_ = 1;
+    std::vector<Event> heap_;
+    std::vector<Slot> slots_;
+    std::vector<std::uint32_t> free_slots_;
+    std::uint64_t next_sequence_ = 0;
     std::uint64_t events_processed_ = 0;
     std::exception_ptr failure_;
 };

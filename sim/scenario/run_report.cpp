@@ -73,6 +73,15 @@ std::string format_failures(const std::vector<RunReport>& runs) {
     return out;
 }
 
+namespace {
+nlohmann::json probe_hits_json(const RunReport& r) {
+    nlohmann::json hits = nlohmann::json::object();
+    for (std::size_t i = 0; i < kProbeCount; ++i)
+        hits[std::string(probe_id(static_cast<Probe>(i)))] = r.probe_hits[i];
+    return hits;
+}
+}  // namespace
+
 std::string format_json(const std::vector<RunReport>& runs) {
     nlohmann::json doc;
     doc["runs"] = nlohmann::json::array();
@@ -105,6 +114,7 @@ std::string format_json(const std::vector<RunReport>& runs) {
              {"events", r.events},
              {"trace_hash", format_hash(r.trace_hash)},
              {"options", r.options},
+             {"probes", probe_hits_json(r)},
              {"checkers", checkers}});
         all_passed = all_passed && r.passed;
     }

@@ -2,10 +2,12 @@
 // people, one JSON document for tools, and JUnit XML for CI systems.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "core/runtime/probes.hpp"
 #include "core/runtime/time.hpp"
 
 namespace scaleup::sim {
@@ -35,7 +37,8 @@ struct RunReport {
     std::uint64_t events = 0;
     std::uint64_t trace_hash = 0;
     std::vector<CheckerResult> checkers;
-    std::vector<std::string> options;  // every seed-derived option, "key=value"
+    std::vector<std::string> options;                     // every seed-derived option, "key=value"
+    std::array<std::uint64_t, kProbeCount> probe_hits{};  // by Probe: how often each path ran
 };
 
 /// A fixed-width table with one row per run and a header.

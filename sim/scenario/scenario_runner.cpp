@@ -5,7 +5,7 @@
 namespace scaleup::sim {
 
 namespace {
-void summarise(const World& world, RunReport& report) {
+void summarise(World& world, RunReport& report) {
     const auto jobs = classify_jobs(world);
     report.jobs_queued = static_cast<std::int64_t>(jobs.jobs.size());
     report.jobs_ran = jobs.count(JobFate::ran);
@@ -16,6 +16,8 @@ void summarise(const World& world, RunReport& report) {
     report.max_runners_seen = world.ec2().max_live_instances();
     report.sim_time = world.ends_at() - world.started_at();
     report.events = world.runtime().events_processed();
+    for (std::size_t i = 0; i < kProbeCount; ++i)
+        report.probe_hits[i] = world.runtime().probes().count(static_cast<Probe>(i));
 }
 }  // namespace
 

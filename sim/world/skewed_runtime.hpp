@@ -23,6 +23,7 @@ class SkewedRuntime final : public Runtime {
         return base_.schedule(at - skew_, h);
     }
     void cancel_timer(TimerId id) noexcept override { base_.cancel_timer(id); }
+    ProbeCounts& probes() noexcept override { return base_.probes(); }
     bool tracing() const noexcept override { return base_.tracing(); }
     void trace(std::string_view component, std::string_view event,
                std::string_view fields) override {

@@ -1,0 +1,124 @@
+// The simulated GitHub writes workflow_job bodies by hand (fast); these tests hold it to the
+// shape of real deliveries and to JSON's escaping rules.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/backends/workflow_job_payload.hpp"
+#include "sim/runtime/simulated_runtime.hpp"
+
+using namespace scaleup;
+using namespace scaleup::sim;
+
+namespace {
+
+WorkflowJobEvent queued_event() {
+    WorkflowJobEvent e;
+    e.action = "queued";
+    e.job_id = 9'007'199'254'740'993;  // above 2^53: must survive as an integer
+    e.run_id = 77;
+    e.owner = "acme";
+    e.owner_id = 1001;
+    e.repo = "app";
+    e.repository_id = 501;
+    e.labels = {"self-hosted", "linux"};
+    e.status = "queued";
+    e.created_at = kSimulationEpoch + seconds(61);
+    e.installation_id = 51'000'001;
+    return e;
+}
+
+// <root>/tests/sim/this file -> <root>/../shared/testdata/github/workflow_job-examples.json
+std::string shared_examples_path() {
+    std::string here = __FILE__;
+    for (int i = 0; i < 3; ++i)
+        here = here.substr(0, here.find_last_of('/'));
+    return here + "/../shared/testdata/github/workflow_job-examples.json";
+}
+
+std::set<std::string> keys_of(const nlohmann::json& object) {
+    std::set<std::string> keys;
+    for (const auto& [key, value] : object.items())
+        keys.insert(key);
+    return keys;
+}
+
+}  // namespace
+
+TEST_CASE("a queued payload carries the event's fields, runner fields null", "[sim-payload]") {
+    const auto body = nlohmann::json::parse(workflow_job_payload(queued_event()));
+    CHECK(body["action"] == "queued");
+    const auto& job = body["workflow_job"];
+    CHECK(job["id"].get<std::int64_t>() == 9'007'199'254'740'993);
+    CHECK(job["run_id"] == 77);
+    CHECK(job["labels"] == nlohmann::json::array({"self-hosted", "linux"}));
+    CHECK(job["status"] == "queued");
+    CHECK(job["conclusion"].is_null());
+    CHECK(job["created_at"] == "2026-01-01T00:01:01Z");
+    CHECK(job["started_at"].is_null());
+    CHECK(job["runner_id"].is_null());
+    CHECK(job["runner_name"].is_null());
+    CHECK(body["repository"]["full_name"] == "acme/app");
+    CHECK(body["repository"]["owner"]["login"] == "acme");
+    CHECK(body["repository"]["owner"]["type"] == "Organization");
+    CHECK(body["organization"]["login"] == "acme");
+    CHECK(body["installation"]["id"] == 51'000'001);
+}
+
+TEST_CASE("a completed payload names its runner and conclusion; a user has no organization",
+          "[sim-payload]") {
+    auto e = queued_event();
+    e.action = "completed";
+    e.status = "completed";
+    e.conclusion = "success";
+    e.started_at = e.created_at + seconds(30);
+    e.completed_at = e.created_at + minutes(5);
+    e.runner_id = 42;
+    e.runner_name = "i-0abc";
+    e.owner_is_organization = false;
+    const auto body = nlohmann::json::parse(workflow_job_payload(e));
+    CHECK(body["workflow_job"]["conclusion"] == "success");
+    CHECK(body["workflow_job"]["runner_id"] == 42);
+    CHECK(body["workflow_job"]["runner_name"] == "i-0abc");
+    CHECK(body["workflow_job"]["completed_at"] == "2026-01-01T00:06:01Z");
+    CHECK(body["repository"]["owner"]["type"] == "User");
+    CHECK_FALSE(body.contains("organization"));
+}
+
+TEST_CASE("names from a scenario are escaped as JSON strings", "[sim-payload]") {
+    auto e = queued_event();
+    e.owner = "we\"ird\\org";
+    e.labels = {"tab\there", "new\nline", "caf\xc3\xa9"};
+    const auto body = nlohmann::json::parse(workflow_job_payload(e));
+    CHECK(body["repository"]["owner"]["login"] == "we\"ird\\org");
+    CHECK(body["repository"]["full_name"] == "we\"ird\\org/app");
+    CHECK(body["workflow_job"]["labels"] ==
+          nlohmann::json::array({"tab\there", "new\nline", "caf\xc3\xa9"}));
+}
+
+TEST_CASE("the payload's keys are GitHub's: top-level order and a subset of a real delivery's",
+          "[sim-payload]") {
+    const auto ours = nlohmann::ordered_json::parse(workflow_job_payload(queued_event()));
+    std::vector<std::string> order;
+    for (const auto& [key, value] : ours.items())
+        order.push_back(key);
+    CHECK(order == std::vector<std::string>{"action", "workflow_job", "repository", "organization",
+                                            "sender", "installation"});
+
+    std::ifstream file(shared_examples_path());
+    if (!file) {
+        WARN("skipped: the shared workflow_job examples are not next to the repository");
+        return;
+    }
+    const auto examples = nlohmann::json::parse(file);
+    std::set<std::string> real_job_keys;
+    for (const auto& example : examples) {
+        const auto keys = keys_of(example["workflow_job"]);
+        real_job_keys.insert(keys.begin(), keys.end());
+    }
+    for (const auto& key : keys_of(nlohmann::json::parse(ours.dump())["workflow_job"]))
+        CHECK(real_job_keys.count(key) == 1);
+}
