@@ -6,7 +6,8 @@ namespace scaleup {
 
 namespace {
 
-// Tracks the depth; captures the string value of `key` when it is a member of the root object.
+// Tracks the depth; captures the string value of `key` when it is a member of the root object,
+// and stops there.
 class TopLevelStringScanner : public nlohmann::json_sax<nlohmann::json> {
   public:
     explicit TopLevelStringScanner(std::string_view key) : key_(key) {}
@@ -18,8 +19,10 @@ class TopLevelStringScanner : public nlohmann::json_sax<nlohmann::json> {
     bool number_float(number_float_t, const string_t&) override { return value(); }
     bool binary(binary_t&) override { return value(); }
     bool string(string_t& text) override {
-        if (expecting_)  // a repeated key: the last wins, as when the document is built
+        if (expecting_) {
             found_ = text;
+            return false;  // found: stop reading
+        }
         return value();
     }
     bool start_object(std::size_t) override {
@@ -67,11 +70,12 @@ class TopLevelStringScanner : public nlohmann::json_sax<nlohmann::json> {
 
 }  // namespace
 
-std::optional<std::string> top_level_string(std::string_view document, std::string_view key) {
+std::optional<std::string> first_top_level_string(std::string_view document, std::string_view key) {
     TopLevelStringScanner scanner(key);
-    const bool valid = nlohmann::json::sax_parse(document.begin(), document.end(), &scanner,
-                                                 nlohmann::json::input_format_t::json, true);
-    return valid ? scanner.result() : std::nullopt;
+    // The scan ends early (false) once the member is found, or at the first syntax error.
+    (void)nlohmann::json::sax_parse(document.begin(), document.end(), &scanner,
+                                    nlohmann::json::input_format_t::json, true);
+    return scanner.result();
 }
 
 }  // namespace scaleup

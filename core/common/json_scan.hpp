@@ -1,8 +1,8 @@
 // Reading one field of a JSON document without building the document.
 //
 // Most webhook deliveries are transitions intake does not act on (in_progress, completed): only
-// their top-level "action" matters. Building the whole document to read it allocated a node per
-// field; a SAX scan validates the same bytes and keeps only the one string.
+// their top-level "action" matters, and GitHub sends it first. Building the whole document to read
+// it allocated a node per field; a SAX scan reads up to the member and keeps only its string.
 #pragma once
 
 #include <optional>
@@ -11,9 +11,10 @@
 
 namespace scaleup {
 
-/// The top-level string member `key` of `document`. Nullopt when the document is not valid JSON,
-/// is not an object, or has no string member `key` (callers then parse it fully, for the precise
-/// error). The whole document is scanned, so a valid answer means valid JSON.
-std::optional<std::string> top_level_string(std::string_view document, std::string_view key);
+/// The first top-level string member `key` of `document`, read up to that member only: what
+/// follows it is not examined. Nullopt when the document up to there is not valid JSON, is not an
+/// object, or has no string member `key` before it ends or breaks (callers then parse it in full,
+/// for the precise error).
+std::optional<std::string> first_top_level_string(std::string_view document, std::string_view key);
 
 }  // namespace scaleup

@@ -132,9 +132,10 @@ int http_status(IntakeOutcome outcome) {
 
 PayloadVerdict read_workflow_job(const std::string& body, const std::vector<std::string>& pool) {
     PayloadVerdict verdict;
-    // Two deliveries in three are transitions intake does not act on: read their action without
-    // building the document. A queued one, or anything the scan cannot read, is parsed in full.
-    if (const auto action = top_level_string(body, "action"); action && *action != "queued")
+    // Two deliveries in three are transitions intake does not act on: read their action (GitHub
+    // sends it first) and nothing else, as documented above. A queued one, or anything the scan
+    // cannot read, is parsed in full.
+    if (const auto action = first_top_level_string(body, "action"); action && *action != "queued")
         return stop(std::move(verdict), IntakeOutcome::not_queued_action, "action=" + *action);
     try {
         const auto json = parse_json(body);
