@@ -6,7 +6,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/scaleup/explore_command.hpp"
+#include "apps/scaleup/merge_command.hpp"
 #include "apps/scaleup/run_command.hpp"
+#include "apps/scaleup/shrink_command.hpp"
 #include "sim/runtime/determinism_check.hpp"
 #include "sim/runtime/simulated_runtime.hpp"
 
@@ -84,6 +87,47 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--trace", run_options.trace_file,
                         "Write the canonical trace to this file");
 
+    auto* explore_cmd = app.add_subcommand(
+        "explore", "Run many seeds, each with a random fault mix (swarm testing), and check them");
+    app::ExploreCommandOptions explore_options;
+    explore_cmd->add_option("scenario", explore_options.scenario,
+                            "The base scenario (default scenarios/standard-hour-1000-jobs.json)");
+    explore_cmd->add_option("--seeds", explore_options.seeds, "Seeds in the whole sweep (N)")
+        ->required()
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+    explore_cmd->add_option("--seed-from", explore_options.seed_from,
+                            "A 40-hex commit hash or an integer the seeds derive from");
+    explore_cmd->add_option("--jobs", explore_options.jobs, "Worker threads (default: every core)");
+    explore_cmd->add_option("--shard", explore_options.shard, "Run shard K of M (0-based), K/M");
+    explore_cmd->add_option("--out", explore_options.out_dir,
+                            "Write failing seeds' scenarios and the shard result here");
+    explore_cmd->add_flag("--json", explore_options.json, "Print the result document");
+    explore_cmd->add_flag("--require-coverage", explore_options.require_coverage,
+                          "Fail if a coverage probe was never hit");
+    explore_cmd
+        ->add_option("--recheck-percent", explore_options.recheck_percent,
+                     "Share of seeds run twice more to check determinism (default 5)")
+        ->check(CLI::Range(0, 100));
+
+    auto* merge_cmd = app.add_subcommand("merge", "Add up the shard results of one explore sweep");
+    app::MergeCommandOptions merge_options;
+    merge_cmd->add_option("files", merge_options.files, "Shard result files")->required();
+    merge_cmd->add_flag("--json", merge_options.json, "Print the merged result document");
+    merge_cmd->add_flag("--require-coverage", merge_options.require_coverage,
+                        "Fail if a coverage probe was never hit");
+
+    auto* shrink_cmd = app.add_subcommand(
+        "shrink", "Shrink a failing scenario to a minimal one that fails the same checker");
+    app::ShrinkCommandOptions shrink_options;
+    shrink_options.program = argv[0];
+    shrink_cmd->add_option("scenario", shrink_options.path, "The failing scenario file")
+        ->required();
+    shrink_cmd->add_option("--out", shrink_options.out_file,
+                           "Write the minimal scenario here (default ./<name>-shrunk.json)");
+    shrink_cmd->add_flag("--json", shrink_options.json, "Print one JSON document");
+    shrink_cmd->add_option("--max-runs", shrink_options.max_runs, "Scenario runs at most (300)")
+        ->check(CLI::Range(1, 1'000'000));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -91,6 +135,12 @@ int main(int argc, char** argv) {
     }
     if (demo_cmd->parsed())
         return demo(seed, workers, wakeups, trace_file);
+    if (explore_cmd->parsed())
+        return app::explore_command(explore_options);
+    if (merge_cmd->parsed())
+        return app::merge_command(merge_options);
+    if (shrink_cmd->parsed())
+        return app::shrink_command(shrink_options);
     if (run_cmd->parsed()) {
         if (seed_option->count() > 0)
             run_options.seed = run_seed;

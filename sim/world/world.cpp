@@ -56,10 +56,15 @@ World::World(WorldOptions options, TraceRecorder* trace)
       ssm_(rt_, options_.ssm),
       postgres_(rt_, options_.postgres),
       ec2_(rt_, options_.ec2, ssm_, github_),
+      handler_ledger_(options_.wrap_handler_ledger ? options_.wrap_handler_ledger(postgres_)
+                                                   : nullptr),
       tokens_(core_rt_, github_, options_.config, metrics_),
       github_client_(core_rt_, github_, tokens_, options_.config, metrics_),
-      handler_(core_rt_, options_.config, ConsumerPorts{sqs_, ec2_, ssm_, postgres_}, tokens_,
-               github_client_, metrics_),
+      handler_(
+          core_rt_, options_.config,
+          ConsumerPorts{sqs_, ec2_, ssm_,
+                        handler_ledger_ ? *handler_ledger_ : static_cast<LedgerPort&>(postgres_)},
+          tokens_, github_client_, metrics_),
       intake_(core_rt_, options_.config, postgres_, sqs_, metrics_),
       relay_(core_rt_, options_.config, postgres_, sqs_, metrics_),
       sweeper_(core_rt_, github_, tokens_, options_.config, metrics_),
@@ -169,11 +174,15 @@ Task<void> World::heal_at_drain() {
     co_await rt_.sleep_until(drain_starts_at());
     if (rt_.tracing())
         rt_.trace("world", "heal", "rate faults off; drain begins");
+    // Every fault given as a "percent" (fault_catalog.hpp) stops; windows are over by now.
     auto& gh = github_.options();
     gh.server_error = Ratio::never();
     gh.fresh_token_unauthorized = Ratio::never();
-    ec2_.set_lost_response_rate(Ratio::never());
-    ec2_.set_describe_unavailable_rate(Ratio::never());
+    ec2_.heal_rate_faults();
+    sqs_.heal_rate_faults();
+    ssm_.heal_rate_faults();
+    postgres_.heal_rate_faults();
+    consumers_.heal_rate_faults();
 }
 
 }  // namespace scaleup::sim

@@ -67,6 +67,10 @@ struct WorldOptions {
     std::vector<TimedAction> timeline;
     /// Called at the start of the drain: turns every rate fault off (the world heals).
     bool heal_rate_faults_at_drain = true;
+    /// For tests only: wraps the ledger the consumers' batch handler uses (a test plants a
+    /// fault-handling bug in a port without touching the core). Given the simulated Postgres,
+    /// returns the port the handler uses; the world owns it. Unset: Postgres itself.
+    std::function<std::unique_ptr<LedgerPort>(LedgerPort&)> wrap_handler_ledger;
 };
 
 class World {
@@ -133,6 +137,7 @@ class World {
     SimulatedSsm ssm_;
     SimulatedPostgres postgres_;
     SimulatedEc2 ec2_;
+    std::unique_ptr<LedgerPort> handler_ledger_;  // WorldOptions::wrap_handler_ledger
 
     // The control plane: the production core.
     InstallationTokenCache tokens_;
