@@ -74,14 +74,14 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
     });
     if (!committed.ok()) {
         for (std::size_t k = 0; k < ids.size(); ++k)
-            co_await discard_instance(ids[k], until);
+            co_await discard_instance(ids[k], until + config_.deadline_margin);
         for (const auto i : members)
             fail_from_error(items[i], committed.error(), MessageOutcome::ledger_error_retry);
         co_return;
     }
     // More instances than asked would be an EC2 bug; never leave one running unaccounted.
     for (std::size_t k = served; k < ids.size(); ++k)
-        co_await discard_instance(ids[k], until);
+        co_await discard_instance(ids[k], until + config_.deadline_margin);
 
     classify_shortfall(
         items, Members(members.begin() + static_cast<std::ptrdiff_t>(served), members.end()),

@@ -112,6 +112,8 @@ class SimulatedConsumers {
     const Counters& counters() const { return counters_; }
     const std::vector<Invocation>& invocations() const { return invocations_; }
     const Options& options() const { return options_; }
+    /// The drain's heal: invocations stop crashing.
+    void heal_rate_faults() { options_.crash_rate = Ratio::never(); }
 
   private:
     struct HandlerRun {

@@ -161,6 +161,12 @@ class SimulatedEc2 final : public FleetPort {
     /// Terminates an instance as EC2 would for a spot interruption (at once, runner lost).
     void interrupt_spot_instance(const std::string& instance_id);
     /// Fault knobs a scenario may turn between events.
+    /// The drain's heal: lost responses, DescribeInstances 503s, boot failures and spot
+    /// interruptions stop.
+    void heal_rate_faults() {
+        options_.lost_response_rate = options_.describe_unavailable_rate =
+            options_.boot_failure_rate = options_.spot_interruption_rate = Ratio::never();
+    }
     void set_lost_response_rate(Ratio rate) { options_.lost_response_rate = rate; }
     void set_describe_unavailable_rate(Ratio rate) { options_.describe_unavailable_rate = rate; }
     void set_pool_capacity(std::size_t pool, int capacity) {

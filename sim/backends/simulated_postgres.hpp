@@ -172,6 +172,10 @@ class SimulatedPostgres final : public LedgerPort {
     int connections_in_use() const;
     std::size_t checkouts_waiting() const { return pool_.waiting(); }
     const Options& options() const { return options_; }
+    /// The drain's heal: slow queries and serialization failures stop.
+    void heal_rate_faults() {
+        options_.slow_query_rate = options_.serialization_failure_rate = Ratio::never();
+    }
 
   private:
     // ---- the server and its pool (simulated_postgres_pool.cpp) -------------------------------

@@ -134,6 +134,11 @@ class SimulatedSqs final : public QueuePort {
     std::size_t visible_count() const;
     std::size_t in_flight_count() const;
     const Options& options() const { return options_; }
+    /// The drain's heal: duplicates, throttling and empty short polls stop.
+    void heal_rate_faults() {
+        options_.short_poll_empty = options_.duplicate_after_delete = options_.throttling =
+            Ratio::never();
+    }
 
   private:
     struct Stored {

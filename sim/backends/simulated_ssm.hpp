@@ -73,6 +73,8 @@ class SimulatedSsm final : public ConfigStorePort, public ConfigReader {
     /// The value a reader would see right now, without a call (no latency, no throttling).
     std::optional<std::string> visible_value(const std::string& instance_id) const;
     const Options& options() const { return options_; }
+    /// The drain's heal: random errors stop.
+    void heal_rate_faults() { options_.error_rate = Ratio::never(); }
 
   private:
     struct Version {
