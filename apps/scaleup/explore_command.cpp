@@ -276,6 +276,11 @@ int explore_command(const ExploreCommandOptions& options) {
             std::filesystem::create_directories(options.out_dir);
     } catch (const std::exception& e) {
         fmt::print(stderr, "error: {}\n", e.what());
+        if (options.scenario == ExploreCommandOptions{}.scenario &&
+            !std::filesystem::exists(options.scenario))
+            fmt::print(stderr,
+                       "(the default base is relative to the repository root: run from "
+                       "there, or name a scenario file)\n");
         return 2;
     }
     settings.recheck_percent = options.recheck_percent;
