@@ -17,21 +17,18 @@ SimulatedRuntime::~SimulatedRuntime() {
     destroy_spawned_tasks();
 }
 
-std::uint32_t SimulatedRuntime::take_slot() {
-    if (!free_slots_.empty()) {
-        const std::uint32_t slot = free_slots_.back();
-        free_slots_.pop_back();
-        return slot;
-    }
-    slots_.push_back(Slot{kNotQueued, 1});
-    return static_cast<std::uint32_t>(slots_.size() - 1);
-}
-
 TimerId SimulatedRuntime::schedule(Instant at, std::coroutine_handle<> h) {
-    const std::uint32_t slot = take_slot();
+    std::uint32_t slot = 0;
+    if (free_slots_.empty()) {
+        slot = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+    } else {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    }
+    slots_[slot].queued = true;
     heap_.push_back(Event{std::max(at, now_), next_sequence_++, h, slot});
-    slots_[slot].heap_index = static_cast<std::uint32_t>(heap_.size() - 1);
-    sift_up(heap_.size() - 1);
+    std::push_heap(heap_.begin(), heap_.end(), later);
     return make_id(slot, slots_[slot].generation);
 }
 
@@ -39,63 +36,30 @@ void SimulatedRuntime::cancel_timer(TimerId id) noexcept {
     const auto slot = static_cast<std::uint32_t>(id & 0xffff'ffffU);
     const auto generation = static_cast<std::uint32_t>(id >> 32);
     if (id == 0 || slot >= slots_.size() || slots_[slot].generation != generation ||
-        slots_[slot].heap_index == kNotQueued) {
+        !slots_[slot].queued || slots_[slot].cancelled) {
         return;  // never scheduled here, fired, or cancelled already
     }
-    remove_at(slots_[slot].heap_index);
+    slots_[slot].cancelled = true;
+    ++cancelled_in_heap_;
 }
 
-void SimulatedRuntime::place(std::size_t index, const Event& event) noexcept {
-    heap_[index] = event;
-    slots_[event.slot].heap_index = static_cast<std::uint32_t>(index);
-}
-
-void SimulatedRuntime::sift_up(std::size_t index) noexcept {
-    const Event event = heap_[index];
-    while (index > 0) {
-        const std::size_t parent = (index - 1) / 2;
-        if (!earlier(event, heap_[parent]))
-            break;
-        place(index, heap_[parent]);
-        index = parent;
-    }
-    place(index, event);
-}
-
-void SimulatedRuntime::sift_down(std::size_t index) noexcept {
-    const Event event = heap_[index];
-    const std::size_t size = heap_.size();
-    for (;;) {
-        std::size_t child = 2 * index + 1;
-        if (child >= size)
-            break;
-        if (child + 1 < size && earlier(heap_[child + 1], heap_[child]))
-            ++child;
-        if (!earlier(heap_[child], event))
-            break;
-        place(index, heap_[child]);
-        index = child;
-    }
-    place(index, event);
-}
-
-SimulatedRuntime::Event SimulatedRuntime::remove_at(std::size_t index) noexcept {
-    const Event removed = heap_[index];
-    Slot& slot = slots_[removed.slot];
-    slot.heap_index = kNotQueued;
-    slot.generation = slot.generation == ~std::uint32_t{0} ? 1 : slot.generation + 1;
-    free_slots_.push_back(removed.slot);
-
-    const Event last = heap_.back();
+SimulatedRuntime::Event SimulatedRuntime::pop_top() noexcept {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    const Event event = heap_.back();
     heap_.pop_back();
-    if (index < heap_.size()) {
-        place(index, last);
-        if (index > 0 && earlier(last, heap_[(index - 1) / 2]))
-            sift_up(index);
-        else
-            sift_down(index);
-    }
-    return removed;
+    Slot& slot = slots_[event.slot];
+    if (slot.cancelled)
+        --cancelled_in_heap_;
+    const std::uint32_t next_generation =
+        slot.generation == ~std::uint32_t{0} ? 1 : slot.generation + 1;
+    slot = Slot{next_generation, false, false};
+    free_slots_.push_back(event.slot);
+    return event;
+}
+
+void SimulatedRuntime::drop_cancelled_on_top() noexcept {
+    while (cancelled_in_heap_ > 0 && !heap_.empty() && slots_[heap_.front().slot].cancelled)
+        pop_top();
 }
 
 void SimulatedRuntime::trace(std::string_view component, std::string_view event,
@@ -115,9 +79,10 @@ void SimulatedRuntime::rethrow_failure() {
 }
 
 bool SimulatedRuntime::step() {
+    drop_cancelled_on_top();
     if (heap_.empty())
         return false;
-    const Event event = remove_at(0);
+    const Event event = pop_top();
     now_ = event.at;
     ++events_processed_;
     event.handle.resume();
@@ -126,8 +91,12 @@ bool SimulatedRuntime::step() {
 }
 
 void SimulatedRuntime::run_until(Instant deadline) {
-    while (!heap_.empty() && heap_.front().at <= deadline)
+    // Cancelled timers are dropped before looking at the top, so the next event run is never one
+    // past the deadline hiding behind a cancelled one.
+    for (drop_cancelled_on_top(); !heap_.empty() && heap_.front().at <= deadline;
+         drop_cancelled_on_top()) {
         step();
+    }
     if (deadline > now_)
         now_ = deadline;
 }
