@@ -202,6 +202,10 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     /// Knobs may be changed between events (e.g. add an outage window); the rate limits are
     /// read once, at construction.
     Options& options() { return options_; }
+    /// The drain's heal: 5xx and fresh-token 401s stop.
+    void heal_rate_faults() {
+        options_.server_error = options_.fresh_token_unauthorized = Ratio::never();
+    }
 
     // ---- GitHubPort -----------------------------------------------------------------------
     Task<Result<InstallationToken>> create_installation_token(std::int64_t installation_id,

@@ -175,9 +175,7 @@ Task<void> World::heal_at_drain() {
     if (rt_.tracing())
         rt_.trace("world", "heal", "rate faults off; drain begins");
     // Every fault given as a "percent" (fault_catalog.hpp) stops; windows are over by now.
-    auto& gh = github_.options();
-    gh.server_error = Ratio::never();
-    gh.fresh_token_unauthorized = Ratio::never();
+    github_.heal_rate_faults();
     ec2_.heal_rate_faults();
     sqs_.heal_rate_faults();
     ssm_.heal_rate_faults();
