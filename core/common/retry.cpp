@@ -36,4 +36,13 @@ ServiceError with_retry_time(ServiceError error, Instant at) {
     return error;
 }
 
+ServiceError final_retry_error(ServiceError last, bool earlier_outcome_unknown) {
+    if (!earlier_outcome_unknown || last.kind == ErrorKind::unknown_outcome)
+        return last;
+    // The last try's own error stays readable; its kind no longer claims that nothing happened.
+    last.message += " (an earlier try's outcome is unknown)";
+    last.kind = ErrorKind::unknown_outcome;
+    return last;
+}
+
 }  // namespace scaleup

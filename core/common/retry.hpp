@@ -8,6 +8,9 @@
 //   the runtime's random source, so retries from many consumers spread out deterministically.
 // - A wait that would end past `deadline` is not slept through: the error comes back with
 //   `retry_at` set, and the caller returns the message with that visibility delay instead.
+// - An unknown outcome is sticky: once a try may have acted, a later try that failed without
+//   acting (throttled, unavailable) does not make the whole call's outcome known. The call then
+//   fails as `unknown_outcome`, so a caller never releases what the first try may have created.
 //
 // `call` must return a port's Task directly (`[&] { return port.op(args); }`), not be a coroutine
 // lambda: after a timeout the abandoned Task outlives this frame, and must not refer to it.
@@ -39,13 +42,18 @@ Duration retry_wait(Runtime& rt, const ServiceError& error, int attempt, const R
 /// Sets `retry_at` on a retryable error that has none: when the caller should try again.
 ServiceError with_retry_time(ServiceError error, Instant at);
 
+/// The error a call that gave up ends with: `last`, unless an earlier try's outcome was unknown.
+ServiceError final_retry_error(ServiceError last, bool earlier_outcome_unknown);
+
 template <typename T, typename Call>
 Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Call call) {
+    bool outcome_unknown = false;
     for (int attempt = 1;; ++attempt) {
         const Duration left = deadline - rt.now();
         if (left <= Duration{0}) {
-            co_return make_error(ErrorKind::transient, "runtime", "deadline",
-                                 "no time left before the deadline", rt.now());
+            co_return final_retry_error(make_error(ErrorKind::transient, "runtime", "deadline",
+                                                   "no time left before the deadline", rt.now()),
+                                        outcome_unknown);
         }
         std::optional<Result<T>> outcome =
             co_await with_timeout(rt, std::min(rules.call_timeout, left), call());
@@ -53,12 +61,16 @@ Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Ca
             outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
                                        "no answer within the call timeout"));
         }
-        if (outcome->ok() || !outcome->error().retryable())
+        if (outcome->ok())
             co_return std::move(*outcome);
+        if (!outcome->error().retryable())
+            co_return final_retry_error(outcome->error(), outcome_unknown);
+        outcome_unknown |= outcome->error().kind == ErrorKind::unknown_outcome;
         const Duration wait = retry_wait(rt, outcome->error(), attempt, rules);
         const Instant retry_at = rt.now() + wait;
         if (attempt >= rules.budget.attempts || retry_at > deadline) {
-            co_return with_retry_time(outcome->error(), retry_at);
+            co_return final_retry_error(with_retry_time(outcome->error(), retry_at),
+                                        outcome_unknown);
         }
         rt.probes().hit(rules.retried);
         co_await rt.sleep(wait);

@@ -87,6 +87,7 @@ class BatchHandler {
     Task<void> launch_group(Items& items, Members members, Instant until);
     Task<bool> reserve_capacity(Items& items, Members& members, const std::string& reservation,
                                 Instant until);
+    Task<Result<LaunchResult>> find_launched(const std::string& reservation, Instant until);
     Task<void> configure_instance(Item& item, std::string instance_id, std::int64_t installation_id,
                                   RunnerOwner owner, Instant until);
     Task<void> discard_instance(const std::string& instance_id, Instant until);

@@ -47,6 +47,11 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
          {instance_tags::kReservation, reservation}}};
     auto launch = co_await with_retries<LaunchResult>(
         rt_, aws_retry_rules(config_), until, [&] { return ports_.fleet.create_fleet(request); });
+    if (!launch.ok() && launch.error().kind == ErrorKind::unknown_outcome) {
+        // The instances of a lost response carry the reservation's tag: find them and use them.
+        if (auto found = co_await find_launched(reservation, until); found.ok())
+            launch = std::move(found);
+    }
     if (!launch.ok()) {
         // A failed call launched nothing, unless its outcome is unknown: then the reservation is
         // kept until its lease expires, so an instance that did start is still counted.
@@ -89,6 +94,32 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
     for (std::size_t k = 0; k < served; ++k) {
         co_await configure_instance(items[members[k]], ids[k], installation_id, owner, until);
     }
+}
+
+Task<Result<LaunchResult>> BatchHandler::find_launched(const std::string& reservation,
+                                                       Instant until) {
+    const std::map<std::string, std::string> tags{{instance_tags::kReservation, reservation}};
+    auto described = co_await with_retries<std::vector<InstanceInfo>>(
+        rt_, aws_retry_rules(config_), until,
+        [&] { return ports_.fleet.describe_instances(tags); });
+    if (!described.ok())
+        co_return described.error();
+    // None found proves nothing (a listing may lag a launch): the outcome stays unknown.
+    if (described.value().empty()) {
+        co_return make_error(ErrorKind::unknown_outcome, "ec2", "NotFound",
+                             "no instance carries the reservation's tag yet");
+    }
+    SCALEUP_PROBE(rt_, fleet_outcome_recovered);
+    LaunchResult result;
+    for (const auto& instance : described.value())
+        result.instance_ids.push_back(instance.id);
+    std::sort(result.instance_ids.begin(), result.instance_ids.end());
+    if (rt_.tracing()) {
+        rt_.trace("consumer", "launch_found",
+                  fmt::format("reservation={} instances={}", reservation,
+                              fmt::join(result.instance_ids, ",")));
+    }
+    co_return result;
 }
 
 Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,

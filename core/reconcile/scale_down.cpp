@@ -1,6 +1,7 @@
 // The rules are in the table at the top of scale_down.hpp.
 #include "core/reconcile/scale_down.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include <fmt/format.h>
@@ -36,10 +37,18 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     ScaleDownReport report;
     const RetryRules rules = aws_retry_rules(config_);
     // The ledger first: an instance committed after this read is already in EC2 when we describe.
+    const Instant held_read_at = rt_.now();
     auto held = co_await with_retries<std::vector<LaunchedInstance>>(
         rt_, rules, deadline, [&] { return ledger_.held_instances(); });
-    if (!held)
+    HeldSlots held_slots;
+    if (held) {
+        held_slots.read = true;
+        held_slots.read_at = held_read_at;
+        for (const auto& slot : held.value())
+            held_slots.instance_ids.insert(slot.instance_id);
+    } else {
         count_error("held_instances", report);
+    }
     std::map<std::string, std::string> filter{{kLabelsTag, pool_tag_}};
     auto described = co_await with_retries<std::vector<InstanceInfo>>(
         rt_, rules, deadline, [&] { return fleet_.describe_instances(filter); });
@@ -55,7 +64,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
         live.insert(instance.id);
 
     const Runners runners = co_await list_runners(instances, deadline, report);
-    co_await settle_instances(instances, runners, deadline, report);
+    co_await settle_instances(instances, runners, held_slots, deadline, report);
     co_await delete_ghosts(runners, live, deadline, report);
     if (held)
         co_await release_missing(held.value(), live, deadline, report);
@@ -101,9 +110,19 @@ Task<ScaleDown::Runners> ScaleDown::list_runners(const std::vector<InstanceInfo>
     co_return runners;
 }
 
-ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerInfo* runner) {
+bool ScaleDown::unrecorded(const InstanceInfo& instance, const HeldSlots& held) const {
+    // A consumer commits before its handler deadline; the minute covers a clock that disagrees
+    // with EC2's (scale_down.hpp).
+    const Duration grace = config_.handler_timeout + config_.call_timeout + minutes(1);
+    return held.read && held.instance_ids.count(instance.id) == 0 &&
+           held.read_at - instance.launched_at >= grace;
+}
+
+ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerInfo* runner,
+                                    bool unrecorded) {
     const std::string& id = instance.id;
-    const bool past_boot = rt_.now() - instance.launched_at >= config_.runner_boot_timeout;
+    const bool past_boot =
+        unrecorded || rt_.now() - instance.launched_at >= config_.runner_boot_timeout;
     if (runner == nullptr) {
         // Listed once and gone now: GitHub removed the runner after its one job (or someone
         // deleted it); either way it will never take a job again.
@@ -130,8 +149,9 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
 }
 
 Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instances,
-                                       const Runners& runners, Instant deadline,
-                                       ScaleDownReport& report) {
+                                       const Runners& runners, const HeldSlots& held,
+                                       Instant deadline, ScaleDownReport& report) {
+    std::vector<Condemned> condemned;
     for (const auto& instance : instances) {
         const auto tag = instance.tags.find(kOwnerTag);
         if (tag == instance.tags.end())
@@ -144,7 +164,7 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
             if (candidate.name == config_.runner_name_prefix + instance.id)
                 runner = &candidate;
         }
-        const Verdict verdict = judge(instance, runner);
+        const Verdict verdict = judge(instance, runner, unrecorded(instance, held));
         if (verdict == Verdict::keep_busy) {
             report.kept_busy.push_back(instance.id);
             count("kept_busy");
@@ -160,45 +180,64 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
             !co_await github_.delete_runner(parse_owner(tag->second), runner->id, deadline)) {
             continue;
         }
-        if (!co_await terminate(instance.id, deadline, report))
+        condemned.push_back({instance.id, verdict, tag->second, runner ? runner->id : 0});
+    }
+    co_await terminate_all(condemned, deadline, report);
+}
+
+Task<void> ScaleDown::terminate_all(const std::vector<Condemned>& condemned, Instant deadline,
+                                    ScaleDownReport& report) {
+    constexpr std::size_t kIdsPerCall = 100;  // well inside TerminateInstances' own limit
+    const RetryRules rules = aws_retry_rules(config_);
+    std::vector<const Condemned*> gone;
+    for (std::size_t first = 0; first < condemned.size(); first += kIdsPerCall) {
+        const std::size_t last = std::min(condemned.size(), first + kIdsPerCall);
+        std::vector<std::string> ids;
+        for (std::size_t k = first; k < last; ++k)
+            ids.push_back(condemned[k].instance_id);
+        auto terminated = co_await with_retries<Done>(
+            rt_, rules, deadline, [&] { return fleet_.terminate_instances(ids); });
+        if (!terminated) {
+            count_error("terminate_instances", report);
             continue;
-        const bool orphan = verdict == Verdict::orphan;
-        if (orphan)
-            SCALEUP_PROBE(rt_, scale_down_terminated_orphan);
-        else if (verdict == Verdict::idle)
-            SCALEUP_PROBE(rt_, scale_down_terminated_idle);
-        const char* reason = orphan ? "orphan" : verdict == Verdict::idle ? "idle" : "finished";
-        (orphan                     ? report.terminated_orphan
-         : verdict == Verdict::idle ? report.terminated_idle
-                                    : report.terminated_finished)
-            .push_back(instance.id);
-        count(orphan                     ? "terminated_orphan"
-              : verdict == Verdict::idle ? "terminated_idle"
-                                         : "terminated_finished");
-        if (rt_.tracing()) {
-            rt_.trace("scale-down", "terminated",
-                      fmt::format("instance={} owner={} reason={} runner={}", instance.id,
-                                  tag->second, reason, runner ? runner->id : 0));
         }
+        for (std::size_t k = first; k < last; ++k) {
+            record_termination(condemned[k], report);
+            gone.push_back(&condemned[k]);
+        }
+    }
+    // The slots go back only once the instances are gone. A failed release is retried by
+    // release_missing, which finds the instance missing from the next describes.
+    for (const Condemned* instance : gone) {
+        const std::string id = instance->instance_id;
+        auto released = co_await with_retries<Done>(rt_, rules, deadline,
+                                                    [&] { return ledger_.release_instance(id); });
+        if (!released)
+            count_error("release_instance", report);
     }
 }
 
-Task<bool> ScaleDown::terminate(std::string instance_id, Instant deadline,
-                                ScaleDownReport& report) {
-    const RetryRules rules = aws_retry_rules(config_);
-    auto terminated = co_await with_retries<Done>(
-        rt_, rules, deadline, [&] { return fleet_.terminate_instances({instance_id}); });
-    if (!terminated) {
-        count_error("terminate_instances", report);
-        co_return false;
+void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& report) {
+    const bool orphan = condemned.verdict == Verdict::orphan;
+    const bool idle = condemned.verdict == Verdict::idle;
+    if (orphan)
+        SCALEUP_PROBE(rt_, scale_down_terminated_orphan);
+    else if (idle)
+        SCALEUP_PROBE(rt_, scale_down_terminated_idle);
+    (orphan ? report.terminated_orphan
+     : idle ? report.terminated_idle
+            : report.terminated_finished)
+        .push_back(condemned.instance_id);
+    count(orphan ? "terminated_orphan" : idle ? "terminated_idle" : "terminated_finished");
+    if (rt_.tracing()) {
+        rt_.trace("scale-down", "terminated",
+                  fmt::format("instance={} owner={} reason={} runner={}", condemned.instance_id,
+                              condemned.owner,
+                              orphan ? "orphan"
+                              : idle ? "idle"
+                                     : "finished",
+                              condemned.runner_id));
     }
-    // The slot goes back only once the instance is gone. If the release fails, the instance is
-    // missing from the next describes and its slot is released then.
-    auto released = co_await with_retries<Done>(
-        rt_, rules, deadline, [&] { return ledger_.release_instance(instance_id); });
-    if (!released)
-        count_error("release_instance", report);
-    co_return true;
 }
 
 Task<void> ScaleDown::delete_ghosts(const Runners& runners, const std::set<std::string>& live,

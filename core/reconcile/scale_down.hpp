@@ -18,8 +18,19 @@
 // | offline or not listed, never online, past the boot  | terminated: orphan, never came up     |
 // | timeout (`runner_boot_timeout` since launched_at)   | (a JIT runner is listed offline from  |
 // |                                                     | the moment its config is generated)   |
+// | never online, not held in the ledger, launched more | terminated: orphan of a launch whose  |
+// | than `unrecorded_grace` before the ledger was read  | commit failed or whose consumer died; |
+// |                                                     | no consumer can commit it any more    |
 // | anything else (booting)                             | kept                                  |
 //
+// The unrecorded rule keeps the maximum: such an instance counts only through its reservation's
+// lease (`reservation_lease`, 5 min), so it must be gone before the lease lapses, and waiting for
+// the boot timeout would be too late. `unrecorded_grace` is the handler timeout plus the call
+// timeout plus one minute (100 s by default): a consumer commits before its handler deadline, and
+// the minute covers a clock that disagrees with EC2's.
+//
+// The instances a sweep condemns are terminated together, then their slots released: a slow
+// ledger (each release retried through a stall) holds back no termination.
 // Every termination releases the instance's slot (`release_instance`, idempotent). A slot held in
 // the ledger by an instance EC2 no longer reports (it terminated itself after its job, a spot
 // interruption, someone else terminated it) is released too; a runner of ours, offline and idle,
@@ -83,13 +94,29 @@ class ScaleDown {
     enum class Verdict { keep, keep_busy, orphan, finished, idle };
     using Runners = std::map<RunnerOwner, std::vector<RunnerInfo>>;  // owners whose list was read
     using GhostKey = std::pair<RunnerOwner, std::int64_t>;
+    /// What the ledger said at the start of the sweep, if it could be read.
+    struct HeldSlots {
+        bool read = false;
+        Instant read_at{};
+        std::set<std::string> instance_ids;
+    };
+    /// An instance this sweep terminates, and why.
+    struct Condemned {
+        std::string instance_id;
+        Verdict verdict = Verdict::orphan;
+        std::string owner;
+        std::int64_t runner_id = 0;
+    };
 
     Task<Runners> list_runners(const std::vector<InstanceInfo>& instances, Instant deadline,
                                ScaleDownReport& report);
-    Verdict judge(const InstanceInfo& instance, const RunnerInfo* runner);
+    Verdict judge(const InstanceInfo& instance, const RunnerInfo* runner, bool unrecorded);
+    bool unrecorded(const InstanceInfo& instance, const HeldSlots& held) const;
     Task<void> settle_instances(const std::vector<InstanceInfo>& instances, const Runners& runners,
-                                Instant deadline, ScaleDownReport& report);
-    Task<bool> terminate(std::string instance_id, Instant deadline, ScaleDownReport& report);
+                                const HeldSlots& held, Instant deadline, ScaleDownReport& report);
+    Task<void> terminate_all(const std::vector<Condemned>& condemned, Instant deadline,
+                             ScaleDownReport& report);
+    void record_termination(const Condemned& condemned, ScaleDownReport& report);
     Task<void> delete_ghosts(const Runners& runners, const std::set<std::string>& live,
                              Instant deadline, ScaleDownReport& report);
     Task<void> release_missing(const std::vector<LaunchedInstance>& held,

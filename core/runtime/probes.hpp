@@ -25,6 +25,7 @@
     X(capacity_deferred, "capacity deferred")                                    \
     X(fleet_partial, "fleet partial")                                            \
     X(fleet_failed, "fleet launch failed")                                       \
+    X(fleet_outcome_recovered, "lost fleet response recovered by tag")           \
     X(config_failed_instance_discarded, "JIT config failed, instance discarded") \
     X(ledger_error, "ledger error")                                              \
     X(already_served, "redelivered message already served")                      \

@@ -99,6 +99,7 @@ class FakeFleet final : public FleetPort {
     int capacity = 1'000'000;
     std::string shortfall_code = "InsufficientInstanceCapacity";
     std::deque<ServiceError> create_failures;
+    int lost_create_responses = 0;  // the next N CreateFleets launch, then lose their response
     std::deque<ServiceError> terminate_failures;
 
     std::vector<LaunchRequest> requests;
@@ -125,8 +126,11 @@ class FakeFleet final : public FleetPort {
     Task<Result<LaunchResult>> create_fleet(LaunchRequest request) override {
         requests.push_back(request);
         co_await rt_.sleep(latency);
-        if (auto e = next_failure(create_failures))
-            co_return *e;
+        // A lost response comes first: the scripted failures then fall on the retries.
+        if (lost_create_responses == 0) {
+            if (auto e = next_failure(create_failures))
+                co_return *e;
+        }
         LaunchResult result;
         const int n = std::min(request.count, capacity);
         capacity -= n;
@@ -139,6 +143,11 @@ class FakeFleet final : public FleetPort {
         if (n < request.count) {
             result.errors.push_back({shortfall_code, "scripted shortfall"});
             result.errors.push_back({shortfall_code, "scripted shortfall (second override)"});
+        }
+        if (lost_create_responses > 0) {
+            --lost_create_responses;
+            co_return make_error(ErrorKind::unknown_outcome, "ec2", "RequestTimeout",
+                                 "the response was lost after the instances launched");
         }
         co_return result;
     }

@@ -138,6 +138,44 @@ TEST_CASE("rule 9: a failed CreateFleet call releases the reservation and return
     CHECK(h.ledger.live_slots() == 0);
 }
 
+TEST_CASE("rule 9: a lost CreateFleet response followed by throttling never frees the slots",
+          "[consumer]") {
+    // The first try launched and lost its response; every retry was throttled. A throttled try
+    // did nothing, but that does not make the first one's outcome known: the slots must stay
+    // taken while the launched instances live (the capacity overshoot exploration found).
+    ScaleUpConfig config;
+    config.aws_retry.attempts = 3;
+    ConsumerHarness h(config);
+    h.fleet.lost_create_responses = 1;
+    h.fleet.create_failures = {aws_error(ErrorKind::throttled, "ec2", "RequestLimitExceeded"),
+                               aws_error(ErrorKind::throttled, "ec2", "RequestLimitExceeded")};
+    h.fleet.describe_failures = {aws_error(ErrorKind::transient, "ec2", "Unavailable"),
+                                 aws_error(ErrorKind::transient, "ec2", "Unavailable"),
+                                 aws_error(ErrorKind::transient, "ec2", "Unavailable")};
+    const auto result = h.run({job_message("m1", 1), job_message("m2", 2)});
+    CHECK(result.item_failures == std::vector<std::string>{"m1", "m2"});
+    CHECK(h.fleet.live().size() == 2);
+    CHECK(h.ledger.live_slots() == 2);  // the reservation is kept, not released
+}
+
+TEST_CASE("rule 9: the instances of a lost CreateFleet response are found by tag and used",
+          "[consumer]") {
+    ScaleUpConfig config;
+    config.aws_retry.attempts = 2;
+    ConsumerHarness h(config);
+    h.fleet.lost_create_responses = 1;
+    h.fleet.create_failures = {aws_error(ErrorKind::throttled, "ec2", "RequestLimitExceeded")};
+    const auto result = h.run({job_message("m1", 1), job_message("m2", 2)});
+    CHECK(result.item_failures.empty());
+    CHECK(report_for(result, "m1").outcome == MessageOutcome::runner_launched);
+    CHECK(report_for(result, "m2").outcome == MessageOutcome::runner_launched);
+    CHECK(h.fleet.launched.size() == 2);  // nothing launched twice
+    CHECK(h.ledger.held.size() == 2);
+    CHECK(h.ledger.live_slots() == 2);
+    CHECK(h.config_store.configs.size() == 2);
+    CHECK(h.rt.probes().count(Probe::fleet_outcome_recovered) == 1);
+}
+
 TEST_CASE(
     "rule 10: an instance whose JIT config fails is terminated, its slot released, its message "
     "returned",

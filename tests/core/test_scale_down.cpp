@@ -213,3 +213,62 @@ TEST_CASE("scale-down: a runner that turns busy is no longer idle", "[scale-down
     const auto report = h.scale_down_once();
     CHECK(report.terminated_idle.empty());  // the idle clock restarted when it was busy
 }
+
+TEST_CASE(
+    "scale-down: an instance no ledger record holds is an orphan once no consumer can commit it",
+    "[scale-down]") {
+    // Its launch's commit failed (or its consumer died): only the reservation's 5-minute lease
+    // counts it, so waiting for the boot timeout would let the maximum be exceeded.
+    ReconcileHarness h;  // handler 30 s, call 10 s, clocks a minute apart: 100 s
+    h.fleet.add_instance("i-1",
+                         {{"scaleup:owner", "acme"},
+                          {"scaleup:labels", "linux,self-hosted,x64"},
+                          {"scaleup:reservation", "res-lost"}},
+                         h.rt.now());
+    launch(h, "i-2");  // recorded and still booting: kept until its boot timeout
+    h.rt.run_for(seconds(90));
+    CHECK(h.scale_down_once().terminated_orphan.empty());
+    h.rt.run_for(seconds(20));
+    const auto report = h.scale_down_once();
+    CHECK(report.terminated_orphan == std::vector<std::string>{"i-1"});
+    CHECK(h.fleet.terminated == std::set<std::string>{"i-1"});
+}
+
+TEST_CASE(
+    "scale-down: when the ledger cannot be read, an unrecorded instance waits for the boot "
+    "timeout",
+    "[scale-down]") {
+    ReconcileHarness h;
+    h.fleet.add_instance("i-1",
+                         {{"scaleup:owner", "acme"}, {"scaleup:labels", "linux,self-hosted,x64"}},
+                         h.rt.now());
+    h.rt.run_for(minutes(2));
+    for (int i = 0; i < h.config.aws_retry.attempts; ++i)
+        h.ledger.held_failures.push_back(aws_error(ErrorKind::transient, "ledger", "57P01"));
+    const auto report = h.scale_down_once();
+    CHECK(report.errors > 0);
+    CHECK(report.terminated_orphan.empty());
+    CHECK(h.fleet.terminated.empty());
+}
+
+TEST_CASE("scale-down: a slow ledger holds back no termination", "[scale-down]") {
+    // Each release takes 9 s (a stalled pool): releasing before terminating the next would end
+    // the one-minute sweep with orphans still running.
+    ReconcileHarness h;
+    std::set<std::string> all;
+    for (int i = 1; i <= 8; ++i) {
+        const std::string id = "i-" + std::to_string(i);
+        launch(h, id);
+        all.insert(id);
+    }
+    h.rt.run_for(minutes(6));
+    h.ledger.latency = seconds(9);
+    const auto report = h.scale_down_once(minutes(1));
+    CHECK(report.terminated_orphan.size() == 8);
+    CHECK(h.fleet.terminated == all);
+    CHECK(h.ledger.released.size() < 8);  // the rest are released_missing in later sweeps
+    h.ledger.latency = milliseconds(5);
+    const std::size_t released_in_sweep = h.ledger.released.size();
+    h.scale_down_once();  // missing once: confirmed in the next sweep
+    CHECK(h.scale_down_once().released_missing.size() == 8 - released_in_sweep);
+}
