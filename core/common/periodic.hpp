@@ -1,10 +1,14 @@
 // run_periodically: the loop of every background component (sweeper, reconciler, scale-down).
 //
 // Runs `pass(deadline)` every `interval` until `stop` is cancelled; each pass must end by the next
-// tick. An exception from one pass is a bug, but it must not end the component: it is counted in
-// `runs_metric{result="exception"}` and traced, and the loop goes on.
+// tick. The ticks are fixed: a pass that took 50 s of a 60 s interval is followed 10 s later, not
+// 60 s later, so a bound such as "an orphan goes within one interval of its boot timeout" holds
+// however slow the services were (a slow pass once doubled the period). An exception from one pass
+// is a bug, but it must not end the component: it is counted in `runs_metric{result="exception"}`
+// and traced, and the loop goes on.
 #pragma once
 
+#include <algorithm>
 #include <exception>
 
 #include <fmt/format.h>
@@ -19,15 +23,16 @@ Task<void> run_periodically(Runtime& rt, CancellationToken stop, Duration interv
                             MetricsRegistry& metrics, const char* runs_metric,
                             const char* component, Pass pass) {
     while (!stop.cancelled()) {
+        const Instant next_tick = rt.now() + interval;
         try {
-            co_await pass(rt.now() + interval);
+            co_await pass(next_tick);
         } catch (const std::exception& e) {
             metrics.increment(runs_metric, {{"result", "exception"}});
             if (rt.tracing())
                 rt.trace(component, "exception", fmt::format("what=\"{}\"", e.what()));
         }
         // A named awaiter, never a temporary (docs/architecture.md, compiler notes).
-        auto pause = sleep(rt, interval, stop);
+        auto pause = sleep(rt, std::max(Duration{0}, next_tick - rt.now()), stop);
         if (!co_await pause)
             break;
     }

@@ -127,6 +127,23 @@ Task<std::optional<Reconciler::JobState>> Reconciler::look_up(QueuedJob job, Ins
     co_return state;
 }
 
+bool Reconciler::launched_since_enqueue(const JobState& state,
+                                        const LaunchedFor& launched_for) const {
+    const auto held = launched_for.find(state.job.job_id);
+    const auto requeued = requeues_.find(state.job.job_id);
+    if (requeued != requeues_.end() &&
+        rt_.now() - requeued->second.at < config_.reconcile_inflight_window) {
+        // Our own requeue is the latest enqueue: only an instance launched after it counts.
+        if (held == launched_for.end())
+            return false;
+        const auto& before = requeued->second.launched_before;
+        return std::any_of(held->second.begin(), held->second.end(),
+                           [&](const std::string& id) { return before.count(id) == 0; });
+    }
+    // The intake's message (or a requeue this process no longer remembers): any launch counts.
+    return state.configured.has_value() || held != launched_for.end();
+}
+
 int Reconciler::idle_supply(const Held& held, const std::vector<RunnerInfo>& runners,
                             const Jobs& jobs) const {
     std::map<std::string, const RunnerInfo*> by_name;
@@ -153,15 +170,15 @@ int Reconciler::idle_supply(const Held& held, const std::vector<RunnerInfo>& run
 
 Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t installation_id,
                                     Pass& pass) {
-    std::set<std::int64_t> launched_for;
+    LaunchedFor launched_for;
     for (const auto& instance : pass.held)
-        launched_for.insert(instance.job_id);
+        launched_for[instance.job_id].insert(instance.instance_id);
     std::vector<const JobState*> eligible;
     int pending = 0;
     for (const auto& state : jobs) {
-        if (state.young || state.in_flight) {
+        const bool launched = launched_since_enqueue(state, launched_for);
+        if (state.young || (state.in_flight && !launched)) {
             // Its message will launch a runner, unless it already did (that instance is supply).
-            const bool launched = state.configured || launched_for.count(state.job.job_id) != 0;
             pending += launched ? 0 : 1;
             ++(state.young ? pass.report.too_young : pass.report.in_flight);
             count(state.young ? "too_young" : "in_flight");
@@ -202,7 +219,8 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
         } else if (pass.budget <= 0 || rt_.now() >= pass.deadline) {
             ++pass.report.limit_reached;
             count("limit_reached");
-        } else if (co_await requeue(state->job, installation_id, pass.deadline)) {
+        } else if (co_await requeue(state->job, installation_id, pass.deadline,
+                                    launched_for[state->job.job_id])) {
             ++requeued;
             --pass.budget;
             pass.report.requeued.push_back(state->job.job_id);
@@ -214,7 +232,8 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
     }
 }
 
-Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Instant deadline) {
+Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Instant deadline,
+                               std::set<std::string> launched_before) {
     JobMessage message;
     message.job_id = job.job_id;
     message.run_id = job.run_id;
@@ -222,14 +241,14 @@ Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Inst
     message.repo = job.repo;
     message.labels = job.labels;
     message.installation_id = installation_id;
-    const auto previous = attempts_.find(job.job_id);
-    message.attempt = (previous == attempts_.end() ? 0 : previous->second) + 1;
+    const auto previous = requeues_.find(job.job_id);
+    message.attempt = (previous == requeues_.end() ? 0 : previous->second.attempts) + 1;
     const std::string body = message.to_json();
     Status sent = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline,
                                               [&] { return queue_.send(body, Duration{0}); });
     if (!sent)
         co_return false;
-    attempts_[job.job_id] = message.attempt;
+    requeues_[job.job_id] = Requeued{message.attempt, rt_.now(), std::move(launched_before)};
     // If the note fails the message is still on its way; the next run may send a duplicate,
     // which the consumer serves once. Noting first would risk a job marked in flight with no
     // message at all.
@@ -247,7 +266,7 @@ Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Inst
 }
 
 void Reconciler::prune_attempts(const std::set<std::int64_t>& queued) {
-    std::erase_if(attempts_, [&](const auto& entry) { return queued.count(entry.first) == 0; });
+    std::erase_if(requeues_, [&](const auto& entry) { return queued.count(entry.first) == 0; });
 }
 
 void Reconciler::count(const char* result) {

@@ -25,8 +25,12 @@
 //              `reconcile_inflight_window`): each such message launches one runner.
 //   shortfall = demand - supply, at least 0.
 //
-// Exactly the shortfall is requeued, never more, and only jobs old enough and not in flight are
-// eligible: jobs with no configured runner first (the consumer launches for them at once), then
+// A job enqueued within the in-flight window with no instance launched for it since counts as a
+// pending launch and is not requeued. One that was launched is eligible however recent its
+// message: its runner may have taken another job, and the owner's shortfall is what decides
+// (waiting out the window would leave the youngest job of a chain of taken runners unserved ten
+// minutes a round; exploration found it). Young jobs are left to their message. Exactly the
+// shortfall is requeued, never more, and only eligible jobs: jobs with no configured runner first (the consumer launches for them at once), then
 // the others, the oldest first within each, and at most `reconcile_max_requeues_per_run` per pass.
 // A requeued message carries `attempt` = previous requeues + 1 and is noted in the ledger
 // (`note_enqueued`), so the next run sees it in flight. Every queued job gets one counted result
@@ -105,7 +109,8 @@ class Reconciler {
     Task<void> settle_group(RunnerOwner owner, Jobs jobs, std::int64_t installation_id, Pass& pass);
     int idle_supply(const Held& held, const std::vector<RunnerInfo>& runners,
                     const Jobs& jobs) const;
-    Task<bool> requeue(QueuedJob job, std::int64_t installation_id, Instant deadline);
+    Task<bool> requeue(QueuedJob job, std::int64_t installation_id, Instant deadline,
+                       std::set<std::string> launched_before);
     void prune_attempts(const std::set<std::int64_t>& queued);
     void count(const char* result);
 
@@ -116,7 +121,17 @@ class Reconciler {
     LedgerPort& ledger_;
     MetricsRegistry& metrics_;
     std::vector<std::string> pool_labels_;  // normalised config.runner_labels
-    std::map<std::int64_t, int> attempts_;  // job -> times this reconciler requeued it
+    /// This reconciler's last requeue of a job: how many so far, when, and the instances already
+    /// launched for the job then (an instance not among them was launched by that requeue).
+    struct Requeued {
+        int attempts = 0;
+        Instant at{};
+        std::set<std::string> launched_before;
+    };
+    using LaunchedFor = std::map<std::int64_t, std::set<std::string>>;  // job -> held instances
+    bool launched_since_enqueue(const JobState& state, const LaunchedFor& launched_for) const;
+
+    std::map<std::int64_t, Requeued> requeues_;
 };
 
 }  // namespace scaleup

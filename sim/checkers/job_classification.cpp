@@ -27,6 +27,8 @@ const char* to_string(JobFate fate) {
             return "dead_lettered";
         case JobFate::not_served:
             return "not_served";
+        case JobFate::suspended:
+            return "suspended";
         case JobFate::stuck:
             return "stuck";
         case JobFate::lost:
@@ -47,6 +49,20 @@ bool job_is_served(const World& world, const SimulatedGitHub::JobRecord& job) {
     return std::none_of(installations.begin(), installations.end(), [&](const auto& entry) {
         return entry.second.account == job.owner && entry.second.type == AccountType::user;
     });
+}
+
+bool job_owner_suspended(const World& world, const SimulatedGitHub::JobRecord& job) {
+    const auto& installations = world.github().installations();
+    const bool suspended =
+        std::any_of(installations.begin(), installations.end(), [&](const auto& entry) {
+            return entry.second.account == job.owner && entry.second.suspended &&
+                   !entry.second.removed;
+        });
+    // The reconciler lists every configured owner's queued jobs; a suspended installation
+    // answers 403 there, and that counter is what an alarm watches.
+    const auto reported = world.metrics().value(
+        "scaleup_github_calls_total", {{"call", "list_queued_jobs"}, {"outcome", "forbidden"}});
+    return suspended && reported > 0;
 }
 
 JobClassification classify_jobs(const World& world) {
@@ -84,6 +100,8 @@ JobClassification classify_jobs(const World& world) {
             view.fate = JobFate::dead_lettered;
         } else if (!job_is_served(world, job)) {
             view.fate = JobFate::not_served;
+        } else if (job_owner_suspended(world, job)) {
+            view.fate = JobFate::suspended;
         } else if (job.status == JobStatus::queued && live_messages[id] > 0) {
             view.fate = JobFate::stuck;
         } else {

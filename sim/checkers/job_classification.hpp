@@ -5,6 +5,9 @@
 //   cancelled      its user cancelled it before any runner did
 //   dead_lettered  its message is in the dead-letter queue, with a reason (visible, alarmed)
 //   not_served     no configured pool serves its labels or owner type (refused on purpose)
+//   suspended      its owner's installation was suspended while it waited and still is, and the
+//                  control plane reported the 403 (an alarm): no runner can register for it, so
+//                  no control plane can serve it (its runner may have taken another job first)
 //   stuck          still queued at the end, but a message for it is still in the queue
 //   lost           timed out in GitHub's queue, or still queued with no message left anywhere
 #pragma once
@@ -18,7 +21,7 @@
 
 namespace scaleup::sim {
 
-enum class JobFate { ran, cancelled, dead_lettered, not_served, stuck, lost };
+enum class JobFate { ran, cancelled, dead_lettered, not_served, suspended, stuck, lost };
 const char* to_string(JobFate fate);
 
 struct JobView {
@@ -43,6 +46,8 @@ JobClassification classify_jobs(const World& world);
 std::optional<std::int64_t> job_id_of_body(const std::string& body);
 /// Whether the world's configuration serves this job at all (labels and owner type).
 bool job_is_served(const World& world, const SimulatedGitHub::JobRecord& job);
+/// Whether the job's owner is suspended at the end of the run and the control plane saw a 403.
+bool job_owner_suspended(const World& world, const SimulatedGitHub::JobRecord& job);
 /// "job 76773615871 acme/app queued 1767225700.1s [status ...]" for findings.
 std::string describe_job(const World& world, std::int64_t job_id);
 

@@ -85,9 +85,12 @@ const std::vector<FamilyDraws>& family_draws() {
         {"installations",
          {{"installation_suspended",
            [](Random& r, const MixContext& c) {
-               // From the start. Suspended mid-run, a job acknowledged before the suspension
-               // whose runner an older job took can never run (no runner can be registered any
-               // more), and the checker counts it lost; no control plane can prevent that.
+               // From the start. Suspended mid-run, an instance launched before the suspension
+               // can no longer be judged by scale-down (the owner's runners cannot be listed, and
+               // terminating blind could kill a running job), so a boot-failed one stays until
+               // the installation is restored and no_orphans fails. The job side of a mid-run
+               // suspension is covered: such a job counts `suspended`, not lost
+               // (scenarios/installation-suspended-mid-run.json).
                json entry{{"at_seconds", 0}};
                entry["owner"] = c.owners.at(r.below(c.owners.size()));
                return entry;

@@ -118,6 +118,32 @@ TEST_CASE("reconciler: jobs whose runners took other jobs are requeued (upstream
     CHECK(h.reconcile().requeued == std::vector<std::int64_t>{101, 102});
 }
 
+TEST_CASE("reconciler: a launched job whose runner was taken is requeued inside the in-flight "
+          "window",
+          "[reconciler]") {
+    // 101's message came 4 minutes ago and launched i-1, whose runner took an older job. Waiting
+    // for the in-flight window to pass would leave 101 unserved for ten minutes.
+    ReconcileHarness h(acme_config());
+    const Instant now = h.rt.now();
+    h.github.queued_jobs = {queued_job(101, now - minutes(4)), queued_job(102, now - minutes(4))};
+    h.ledger.enqueued[101] = now - minutes(4);
+    h.ledger.enqueued[102] = now - minutes(4);  // its message has not launched anything yet
+    launched_runner(h, "i-1", 101, true, 1);
+    const auto report = h.reconcile();
+    CHECK(report.requeued == std::vector<std::int64_t>{101});
+    CHECK(report.in_flight == 1);
+
+    // The requeue is in flight until an instance is launched for it; then its runner is supply.
+    h.rt.run_for(minutes(2));
+    const auto waiting = h.reconcile();
+    CHECK(waiting.requeued.empty());
+    CHECK(waiting.in_flight == 2);
+    launched_runner(h, "i-2", 101, true, 2);  // taken by yet another job
+    h.rt.run_for(minutes(2));
+    CHECK(h.reconcile().requeued == std::vector<std::int64_t>{101});
+    CHECK(JobMessage::parse(h.queue.sent.back()).attempt == 2);
+}
+
 TEST_CASE("reconciler: an idle runner launched for another job covers a job with none",
           "[reconciler]") {
     ReconcileHarness h(acme_config());
