@@ -30,9 +30,10 @@
 // message: its runner may have taken another job, and the owner's shortfall is what decides
 // (waiting out the window would leave the youngest job of a chain of taken runners unserved ten
 // minutes a round; exploration found it). Young jobs are left to their message. Exactly the
-// shortfall is requeued, never more, and only eligible jobs: jobs with no configured runner first (the consumer launches for them at once), then
-// the others, the oldest first within each, and at most `reconcile_max_requeues_per_run` per pass.
-// A requeued message carries `attempt` = previous requeues + 1 and is noted in the ledger
+// shortfall is requeued, never more, and only eligible jobs: jobs with no configured runner first
+// (the consumer launches for them at once), then the others, the oldest first within each, and at
+// most `reconcile_max_requeues_per_run` per pass. A requeued message carries `attempt` = previous
+// requeues + 1 and is noted in the ledger
 // (`note_enqueued`), so the next run sees it in flight. Every queued job gets one counted result
 // (`scaleup_reconciler_jobs_total{result}`): requeued, has_runner (not requeued: it has a runner
 // and supply covers the owner), covered (no runner, but an idle runner of the owner will take it),

@@ -118,9 +118,10 @@ TEST_CASE("reconciler: jobs whose runners took other jobs are requeued (upstream
     CHECK(h.reconcile().requeued == std::vector<std::int64_t>{101, 102});
 }
 
-TEST_CASE("reconciler: a launched job whose runner was taken is requeued inside the in-flight "
-          "window",
-          "[reconciler]") {
+TEST_CASE(
+    "reconciler: a launched job whose runner was taken is requeued inside the in-flight "
+    "window",
+    "[reconciler]") {
     // 101's message came 4 minutes ago and launched i-1, whose runner took an older job. Waiting
     // for the in-flight window to pass would leave 101 unserved for ten minutes.
     ReconcileHarness h(acme_config());
