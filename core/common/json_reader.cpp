@@ -31,8 +31,12 @@ InputError::InputError(std::string pointer, std::string problem)
       problem_(std::move(problem)) {}
 
 nlohmann::json parse_json(const std::string& text) {
+    return parse_json(text, nullptr);
+}
+
+nlohmann::json parse_json(const std::string& text, const nlohmann::json::parser_callback_t& keep) {
     try {
-        return nlohmann::json::parse(text);
+        return nlohmann::json::parse(text, keep);
     } catch (const nlohmann::json::parse_error& e) {
         throw InputError("", fmt::format("not valid JSON (byte {}): {}", e.byte, e.what()));
     }

@@ -30,6 +30,9 @@ class InputError : public std::runtime_error {
 
 /// Parses text as JSON; a syntax error becomes an InputError with the byte offset.
 nlohmann::json parse_json(const std::string& text);
+/// The same, keeping only what `keep` accepts (nlohmann's parser callback): the whole text is
+/// still checked, but a discarded value is never built.
+nlohmann::json parse_json(const std::string& text, const nlohmann::json::parser_callback_t& keep);
 
 class JsonReader {
   public:

@@ -1,6 +1,7 @@
 #include "core/intake/webhook_intake.hpp"
 
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <limits>
 
@@ -130,6 +131,40 @@ int http_status(IntakeOutcome outcome) {
     }
 }
 
+/// Whether the member `path[depth]` (depth 1 for a top-level member; `path` holds the keys on the
+/// way down) is one that read_job_fields or the installation check reads.
+bool read_by_intake(std::size_t depth, const std::array<std::string, 4>& path) {
+    const std::string& key = path[depth];
+    if (depth == 1)
+        return key == "action" || key == "workflow_job" || key == "repository" ||
+               key == "installation";
+    if (depth == 2 && path[1] == "workflow_job")
+        return key == "id" || key == "run_id" || key == "labels";
+    if (depth == 2 && path[1] == "repository")
+        return key == "name" || key == "owner";
+    if (depth == 2 && path[1] == "installation")
+        return key == "id";
+    return depth == 3 && path[1] == "repository" && path[2] == "owner" &&
+           (key == "login" || key == "type");
+}
+
+/// The queued payload with only the members intake reads: a real delivery is about 8 KB, mostly
+/// repository and sender details, and building all of it was most of the intake's cost. The
+/// whole text is still checked as JSON.
+nlohmann::json parse_intake_fields(const std::string& body) {
+    std::array<std::string, 4> path;  // path[d]: the key last seen at depth d
+    return parse_json(
+        body, [&path](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+            if (event != nlohmann::json::parse_event_t::key)
+                return true;  // containers and values follow their member's fate
+            const auto level = static_cast<std::size_t>(depth);
+            if (level == 0 || level >= path.size())
+                return false;  // deeper than anything intake reads
+            path[level] = parsed.get_ref<const std::string&>();
+            return read_by_intake(level, path);
+        });
+}
+
 PayloadVerdict read_workflow_job(const std::string& body, const std::vector<std::string>& pool) {
     PayloadVerdict verdict;
     // Two deliveries in three are transitions intake does not act on: read their action (GitHub
@@ -138,7 +173,7 @@ PayloadVerdict read_workflow_job(const std::string& body, const std::vector<std:
     if (const auto action = first_top_level_string(body, "action"); action && *action != "queued")
         return stop(std::move(verdict), IntakeOutcome::not_queued_action, "action=" + *action);
     try {
-        const auto json = parse_json(body);
+        const auto json = parse_intake_fields(body);
         const JsonReader payload(json, "");
         const std::string action = payload.string("action");
         if (action != "queued")

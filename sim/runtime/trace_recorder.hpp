@@ -51,6 +51,8 @@ class TraceRecorder {
     std::vector<std::string> lines_;
     std::vector<std::uint64_t> event_hashes_;
     std::optional<std::string> captured_;
+    Instant time_text_at_{};  // the instant `time_text_` shows: events often share one
+    std::string time_text_;
 };
 
 /// "0x" followed by 16 lowercase hex digits.

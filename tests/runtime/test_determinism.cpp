@@ -92,3 +92,24 @@ TEST_CASE(
     CHECK(report.first_line != report.second_line);
     CHECK(report.describe().find("NOT deterministic") != std::string::npos);
 }
+
+TEST_CASE("a hash-only recorder folds exactly the bytes of the lines it does not build") {
+    sim::TraceRecorder lines(sim::TraceRecorder::Options{true, false, nullptr, std::nullopt});
+    sim::TraceRecorder hash_only;
+    const Instant t0 = instant_from_unix_seconds(1767225600);
+    const auto record = [&](Instant at, const char* component, const char* event,
+                            const char* fields) {
+        lines.record(at, component, event, fields);
+        hash_only.record(at, component, event, fields);
+    };
+    record(t0, "sqs", "send", "id=msg-1 bytes=220");
+    record(t0, "world", "end", "");  // no fields: no trailing space
+    record(t0 + milliseconds(1), "ec2", "launch", "instance=i-1");
+    record(t0 + milliseconds(1), "ec2", "launch", "instance=i-2");
+    record(t0 + seconds(90), "consumer", "stop", "");
+    CHECK(hash_only.events() == lines.events());
+    CHECK(hash_only.hash() == lines.hash());
+    CHECK(hash_only.lines().empty());
+    REQUIRE(lines.lines().size() == 5);
+    CHECK(lines.lines()[1] == "1767225600.000000000s world end");
+}
