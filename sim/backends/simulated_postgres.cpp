@@ -3,7 +3,8 @@
 // simulated_postgres_pool.cpp.
 //
 // Every write is keyed as its SQL would be (INSERT ... ON CONFLICT (key) DO NOTHING, or a guarded
-// UPDATE), so replaying it after a lost COMMIT changes nothing.
+// UPDATE), so replaying it after a lost COMMIT changes nothing. `count_applied` records each write
+// that did change a row, so a checker can prove that none took effect twice.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -40,6 +41,7 @@ int SimulatedPostgres::apply_reserve(const std::string& id, int wanted, int maxi
     reservations_.emplace(id, Reservation{granted, lease_until, false});
     if (granted > 0 && lease_until > rt_.now())
         open_leases_.emplace(lease_until, id);
+    count_applied("reserve_slots", id);
     return granted;
 }
 
@@ -74,6 +76,7 @@ void SimulatedPostgres::apply_commit_launch(const std::string& id,
         ++stats_.launches_beyond_grant;
     for (const auto& instance : instances)
         instances_.try_emplace(instance.instance_id, HeldInstance{instance.job_id, id});
+    count_applied("commit_launch", id);
 }
 
 Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
@@ -82,8 +85,8 @@ Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
     if (failed)
         co_return std::move(*failed);
     const Commit commit = co_await send_commit(tx);
-    if (commit.applies())
-        instances_.erase(instance_id);
+    if (commit.applies() && instances_.erase(instance_id) > 0)
+        count_applied("release_instance", instance_id);
     auto lost = finish(tx, commit);
     if (lost)
         co_return std::move(*lost);
@@ -100,8 +103,8 @@ Task<Status> SimulatedPostgres::mark_configured(std::int64_t job_id, std::string
         co_return std::move(*failed);
     const Commit commit = co_await send_commit(tx);
     // ON CONFLICT (job_id) DO NOTHING: the first instance recorded for a job stays.
-    if (commit.applies())
-        configured_.try_emplace(job_id, instance_id);
+    if (commit.applies() && configured_.try_emplace(job_id, instance_id).second)
+        count_applied("mark_configured", key);
     auto lost = finish(tx, commit);
     if (lost)
         co_return std::move(*lost);
@@ -149,6 +152,7 @@ bool SimulatedPostgres::apply_record_delivery(const std::string& guid, std::int6
         return false;
     ++next_delivery_;
     outbox_.emplace(std::make_pair(received_at, sequence), guid);
+    count_applied("record_delivery", guid);
     return true;
 }
 
@@ -180,6 +184,7 @@ Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
         if (it != deliveries_.end() && !it->second.sent) {
             it->second.sent = true;
             outbox_.erase({it->second.entry.received_at, it->second.sequence});
+            count_applied("mark_outbox_sent", delivery_guid);
         }
     }
     auto lost = finish(tx, commit);
@@ -246,6 +251,22 @@ int SimulatedPostgres::live_slots() const {
 void SimulatedPostgres::prune_expired_leases() {
     while (!open_leases_.empty() && open_leases_.begin()->first <= rt_.now())
         open_leases_.erase(open_leases_.begin());
+}
+
+void SimulatedPostgres::count_applied(std::string_view operation, const std::string& key) {
+    ++applied_[{std::string(operation), key}];
+}
+
+int SimulatedPostgres::times_applied(std::string_view operation, const std::string& key) const {
+    const auto it = applied_.find({std::string(operation), key});
+    return it == applied_.end() ? 0 : it->second;
+}
+
+int SimulatedPostgres::max_times_applied() const {
+    int most = 0;
+    for (const auto& [key, count] : applied_)
+        most = std::max(most, count);
+    return most;
 }
 
 }  // namespace scaleup::sim

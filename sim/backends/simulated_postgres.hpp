@@ -162,6 +162,12 @@ class SimulatedPostgres final : public LedgerPort {
     int max_live_slots_seen() const { return max_live_slots_seen_; }
     /// Every committed write transaction, in commit order (no-op retries included).
     const std::vector<CommittedTransaction>& committed() const { return committed_; }
+    /// How many times a write actually took effect for this key (rows created or changed):
+    /// "reserve_slots", "commit_launch", "release_instance", "mark_configured",
+    /// "record_delivery", "mark_outbox_sent". Idempotency means never more than 1.
+    int times_applied(std::string_view operation, const std::string& key) const;
+    /// The largest `times_applied` over every operation and key (0 when nothing applied).
+    int max_times_applied() const;
     const Stats& stats() const { return stats_; }
     int connections_in_use() const;
     std::size_t checkouts_waiting() const { return pool_.waiting(); }
@@ -247,6 +253,7 @@ class SimulatedPostgres final : public LedgerPort {
     void apply_commit_launch(const std::string& id, const std::vector<LaunchedInstance>& instances);
     bool apply_record_delivery(const std::string& guid, std::int64_t job_id,
                                const std::string& body, Instant received_at);
+    void count_applied(std::string_view operation, const std::string& key);
     void prune_expired_leases();
 
     Runtime& rt_;
@@ -270,6 +277,7 @@ class SimulatedPostgres final : public LedgerPort {
     std::map<std::int64_t, Instant> enqueued_;
 
     std::vector<CommittedTransaction> committed_;
+    std::map<std::pair<std::string, std::string>, int> applied_;
     int max_live_slots_seen_ = 0;
     Stats stats_;
 };
