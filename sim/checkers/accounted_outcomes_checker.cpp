@@ -13,7 +13,8 @@ class AccountedOutcomesChecker final : public Checker {
   public:
     std::string_view name() const override { return "accounted_outcomes"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
+    CheckerResult check(const World& world, const JobClassification& /*jobs*/,
+                        const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
         const auto deliveries = world.intake_calls();
         const auto delivery_outcomes = world.metrics().total("scaleup_intake_deliveries_total");

@@ -29,7 +29,8 @@ class AckAfterDurabilityChecker final : public Checker {
   public:
     std::string_view name() const override { return "ack_after_durability"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
+    CheckerResult check(const World& world, const JobClassification& /*jobs*/,
+                        const CheckerSettings& settings) const override {
         std::map<std::int64_t, Instant> configured;
         for (const auto& tx : world.postgres().committed()) {
             if (tx.operation == "mark_configured")

@@ -12,7 +12,8 @@ class CapacityChecker final : public Checker {
   public:
     std::string_view name() const override { return "capacity"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
+    CheckerResult check(const World& world, const JobClassification& /*jobs*/,
+                        const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
         const int maximum = world.options().config.max_runners;
         int over = 0;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/checkers/job_classification.hpp"
 #include "sim/scenario/run_report.hpp"
 #include "sim/world/world.hpp"
 
@@ -29,7 +30,13 @@ class Checker {
   public:
     virtual ~Checker() = default;
     virtual std::string_view name() const = 0;
-    virtual CheckerResult check(const World& world, const CheckerSettings& settings) const = 0;
+    /// Judges a finished run. `jobs` is `classify_jobs(world)`, computed once for every checker.
+    virtual CheckerResult check(const World& world, const JobClassification& jobs,
+                                const CheckerSettings& settings) const = 0;
+    /// The same, classifying the jobs first: for one checker on its own.
+    CheckerResult check(const World& world, const CheckerSettings& settings) const {
+        return check(world, classify_jobs(world), settings);
+    }
 };
 
 /// Every checker, in report order.

@@ -17,8 +17,8 @@ class LivenessChecker final : public Checker {
   public:
     std::string_view name() const override { return "liveness"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
-        const auto jobs = classify_jobs(world);
+    CheckerResult check(const World& world, const JobClassification& jobs,
+                        const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
         const Instant healed = world.drain_starts_at();
         std::int64_t late = 0, waited = 0;

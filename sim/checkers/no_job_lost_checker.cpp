@@ -15,8 +15,8 @@ class NoJobLostChecker final : public Checker {
   public:
     std::string_view name() const override { return "no_job_lost"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
-        const auto jobs = classify_jobs(world);
+    CheckerResult check(const World& world, const JobClassification& jobs,
+                        const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
         for (const auto& [id, view] : jobs.jobs) {
             if (view.fate == JobFate::lost) {

@@ -14,7 +14,8 @@ class NoOrphansChecker final : public Checker {
   public:
     std::string_view name() const override { return "no_orphans"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
+    CheckerResult check(const World& world, const JobClassification& /*jobs*/,
+                        const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
         const Duration allowed = world.options().config.runner_boot_timeout +
                                  world.options().scale_down_interval + settings.orphan_grace;

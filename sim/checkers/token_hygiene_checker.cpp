@@ -15,7 +15,8 @@ class TokenHygieneChecker final : public Checker {
   public:
     std::string_view name() const override { return "token_hygiene"; }
 
-    CheckerResult check(const World& world, const CheckerSettings& settings) const override {
+    CheckerResult check(const World& world, const JobClassification& /*jobs*/,
+                        const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
         std::int64_t expired = 0;
         for (const auto& request : world.github().requests()) {

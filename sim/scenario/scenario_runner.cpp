@@ -5,8 +5,7 @@
 namespace scaleup::sim {
 
 namespace {
-void summarise(World& world, RunReport& report) {
-    const auto jobs = classify_jobs(world);
+void summarise(World& world, const JobClassification& jobs, RunReport& report) {
     report.jobs_queued = static_cast<std::int64_t>(jobs.jobs.size());
     report.jobs_ran = jobs.count(JobFate::ran);
     report.jobs_cancelled = jobs.count(JobFate::cancelled);
@@ -39,10 +38,12 @@ RunReport run_scenario(const Scenario& scenario, const RunSettings& settings) {
         settings.on_start(scenario, report.options);
 
     world.run();
-    summarise(world, report);
+    // Once for the report and every checker: classifying reads every queue message's body.
+    const JobClassification jobs = classify_jobs(world);
+    summarise(world, jobs, report);
     for (const auto& name : scenario.checkers) {
         const auto checker = make_checker(name);
-        auto result = checker->check(world, scenario.settings);
+        auto result = checker->check(world, jobs, scenario.settings);
         if (name == "no_orphans") {
             report.instances_orphaned = 0;
             for (const auto& finding : result.findings)
