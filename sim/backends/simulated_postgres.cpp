@@ -254,18 +254,28 @@ void SimulatedPostgres::prune_expired_leases() {
 }
 
 void SimulatedPostgres::count_applied(std::string_view operation, const std::string& key) {
-    ++applied_[{std::string(operation), key}];
+    // Per operation, then per key: a day's run applies half a million writes, and one map keyed
+    // by (operation, key) compared the operation's name on every step of every insert.
+    auto per_operation = applied_.find(operation);
+    if (per_operation == applied_.end())
+        per_operation = applied_.emplace(std::string(operation), KeyCounts{}).first;
+    ++per_operation->second[key];
 }
 
 int SimulatedPostgres::times_applied(std::string_view operation, const std::string& key) const {
-    const auto it = applied_.find({std::string(operation), key});
-    return it == applied_.end() ? 0 : it->second;
+    const auto per_operation = applied_.find(operation);
+    if (per_operation == applied_.end())
+        return 0;
+    const auto it = per_operation->second.find(key);
+    return it == per_operation->second.end() ? 0 : it->second;
 }
 
 int SimulatedPostgres::max_times_applied() const {
     int most = 0;
-    for (const auto& [key, count] : applied_)
-        most = std::max(most, count);
+    for (const auto& [operation, counts] : applied_) {
+        for (const auto& [key, count] : counts)
+            most = std::max(most, count);
+    }
     return most;
 }
 

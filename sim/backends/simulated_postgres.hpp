@@ -277,7 +277,8 @@ class SimulatedPostgres final : public LedgerPort {
     std::map<std::int64_t, Instant> enqueued_;
 
     std::vector<CommittedTransaction> committed_;
-    std::map<std::pair<std::string, std::string>, int> applied_;
+    using KeyCounts = std::map<std::string, int>;
+    std::map<std::string, KeyCounts, std::less<>> applied_;  // operation -> key -> times applied
     int max_live_slots_seen_ = 0;
     Stats stats_;
 };
