@@ -121,14 +121,16 @@ bool ScaleDown::unrecorded(const InstanceInfo& instance, const HeldSlots& held) 
 ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerInfo* runner,
                                     bool unrecorded) {
     const std::string& id = instance.id;
-    const bool past_boot =
+    // A runner that never came online is given up on: past the boot timeout, or at once when no
+    // consumer can record (and so configure) the instance any more.
+    const bool given_up =
         unrecorded || rt_.now() - instance.launched_at >= config_.runner_boot_timeout;
     if (runner == nullptr) {
         // Listed once and gone now: GitHub removed the runner after its one job (or someone
         // deleted it); either way it will never take a job again.
         if (listed_.count(id) != 0)
             return Verdict::finished;
-        return past_boot ? Verdict::orphan : Verdict::keep;
+        return given_up ? Verdict::orphan : Verdict::keep;
     }
     listed_.insert(id);
     if (runner->busy) {
@@ -145,7 +147,7 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
     // is "booting" until it was seen online; after that, an ephemeral runner is done.
     if (online_seen_.count(id) != 0)
         return config_.ephemeral ? Verdict::finished : Verdict::keep;
-    return past_boot ? Verdict::orphan : Verdict::keep;
+    return given_up ? Verdict::orphan : Verdict::keep;
 }
 
 Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instances,
@@ -220,6 +222,7 @@ Task<void> ScaleDown::terminate_all(const std::vector<Condemned>& condemned, Ins
 void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& report) {
     const bool orphan = condemned.verdict == Verdict::orphan;
     const bool idle = condemned.verdict == Verdict::idle;
+    const char* reason = orphan ? "orphan" : idle ? "idle" : "finished";
     if (orphan)
         SCALEUP_PROBE(rt_, scale_down_terminated_orphan);
     else if (idle)
@@ -232,11 +235,7 @@ void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& 
     if (rt_.tracing()) {
         rt_.trace("scale-down", "terminated",
                   fmt::format("instance={} owner={} reason={} runner={}", condemned.instance_id,
-                              condemned.owner,
-                              orphan ? "orphan"
-                              : idle ? "idle"
-                                     : "finished",
-                              condemned.runner_id));
+                              condemned.owner, reason, condemned.runner_id));
     }
 }
 
