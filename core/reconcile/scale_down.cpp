@@ -37,9 +37,12 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     ScaleDownReport report;
     const RetryRules rules = aws_retry_rules(config_);
     // The ledger first: an instance committed after this read is already in EC2 when we describe.
+    // A quarter of the sweep's time at most: a stalled ledger must not hold back the terminations
+    // that do not need it; without its answer, only the rules that read it are skipped.
     const Instant held_read_at = rt_.now();
+    const Instant held_deadline = held_read_at + (deadline - held_read_at) / 4;
     auto held = co_await with_retries<std::vector<LaunchedInstance>>(
-        rt_, rules, deadline, [&] { return ledger_.held_instances(); });
+        rt_, rules, held_deadline, [&] { return ledger_.held_instances(); });
     HeldSlots held_slots;
     if (held) {
         held_slots.read = true;

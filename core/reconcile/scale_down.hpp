@@ -38,7 +38,9 @@
 // the absence seen in two consecutive sweeps: DescribeInstances is eventually consistent just
 // after a launch, and a runner registered between our describe and our list has an instance EC2
 // did report a moment later. Nothing is terminated, released or deleted on information that could
-// not be read: a failed describe skips the sweep, a failed runner list skips that owner.
+// not be read: a failed describe skips the sweep, a failed runner list skips that owner, and a
+// ledger that does not answer within a quarter of the sweep skips the rules that read it (the
+// unrecorded rule and the release of missing instances), not the terminations.
 //
 // What was seen of a runner (listed, online) is remembered between sweeps. After a restart it is
 // lost, and a finished instance is then terminated as an orphan once its boot timeout has passed:

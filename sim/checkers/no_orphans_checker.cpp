@@ -3,6 +3,8 @@
 // running at the end without a job beyond the idle timeout plus one scale-down interval. An orphan
 // costs money and, worse, its slot: capacity the jobs behind it wait for (upstream #5131: 9 % of
 // jobs stuck behind never-configured instances).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/checkers/checker.hpp"
@@ -17,8 +19,12 @@ class NoOrphansChecker final : public Checker {
     CheckerResult check(const World& world, const JobClassification& /*jobs*/,
                         const CheckerSettings& settings) const override {
         CheckerResult result{std::string(name()), true, "", {}};
+        // Scale-down measures the boot timeout from EC2's launch time on the core's clock: a core
+        // clock behind EC2's (a `clock_skew` fault) sees every instance younger than it is.
+        const Duration core_clock_behind = std::max(Duration{0}, -world.options().core_clock_skew);
         const Duration allowed = world.options().config.runner_boot_timeout +
-                                 world.options().scale_down_interval + settings.orphan_grace;
+                                 world.options().scale_down_interval + settings.orphan_grace +
+                                 core_clock_behind;
         const Instant end = world.ends_at();
         // A registered runner whose job went elsewhere may idle for the idle timeout, then one
         // scale-down interval passes before it is deregistered and terminated.

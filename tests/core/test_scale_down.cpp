@@ -272,3 +272,20 @@ TEST_CASE("scale-down: a slow ledger holds back no termination", "[scale-down]")
     h.scale_down_once();  // missing once: confirmed in the next sweep
     CHECK(h.scale_down_once().released_missing.size() == 8 - released_in_sweep);
 }
+
+TEST_CASE("scale-down: a ledger that does not answer holds back no termination", "[scale-down]") {
+    // Every ledger call outlives its 10 s timeout (a stall). The held-slots read gets a quarter
+    // of the sweep; with eight tries retried through the whole minute, it would leave no time to
+    // terminate.
+    ScaleUpConfig config;
+    config.aws_retry.attempts = 8;
+    ReconcileHarness h(config);
+    launch(h, "i-1");
+    launch(h, "i-2");
+    h.rt.run_for(minutes(6));
+    h.ledger.latency = seconds(30);
+    const auto report = h.scale_down_once(minutes(1));
+    CHECK(report.terminated_orphan == std::vector<std::string>{"i-1", "i-2"});
+    CHECK(h.fleet.terminated == std::set<std::string>{"i-1", "i-2"});
+    CHECK(report.errors > 0);  // the held read, and the releases, failed
+}
