@@ -2,7 +2,7 @@
 //
 // Most webhook deliveries are transitions intake does not act on (in_progress, completed): only
 // their top-level "action" matters, and GitHub sends it first. Building the whole document to read
-// it allocated a node per field; a SAX scan reads up to the member and keeps only its string.
+// it allocated a node per field; a JsonCursor reads up to the member and keeps only its string.
 #pragma once
 
 #include <optional>

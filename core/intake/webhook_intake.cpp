@@ -1,22 +1,15 @@
 #include "core/intake/webhook_intake.hpp"
 
-#include <algorithm>
-#include <array>
 #include <exception>
-#include <limits>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
-#include "core/common/json_reader.hpp"
-#include "core/common/json_scan.hpp"
 #include "core/common/retry.hpp"
 
 namespace scaleup {
 
 namespace {
 
-constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
 // GitHub's GUIDs are 36-character UUIDs; anything much longer is not one, and is not a key the
 // ledger should store.
 constexpr std::size_t kMaxGuidBytes = 128;
@@ -24,40 +17,6 @@ constexpr std::size_t kMaxGuidBytes = 128;
 std::string header(const WebhookDelivery& delivery, const std::string& name) {
     const auto it = delivery.headers.find(name);
     return it == delivery.headers.end() ? std::string{} : it->second;
-}
-
-PayloadVerdict stop(PayloadVerdict verdict, IntakeOutcome outcome, std::string detail) {
-    verdict.outcome = outcome;
-    verdict.detail = std::move(detail);
-    return verdict;
-}
-
-/// The fields of a queued job that become its message. Throws InputError naming the field.
-void read_job_fields(const JsonReader& payload, JobMessage& job) {
-    const JsonReader workflow_job = payload.object("workflow_job");
-    const JsonReader repository = payload.object("repository");
-    const JsonReader owner = repository.object("owner");
-    job.job_id = workflow_job.integer("id", 1, kMaxId);
-    job.run_id = workflow_job.integer("run_id", 0, kMaxId);
-    job.labels = workflow_job.strings("labels");
-    job.owner = owner.string("login");
-    job.repo = repository.string("name");
-    job.owner_type = owner.string("type");
-    // The same rules JobMessage::parse applies: the consumer must never get a body it rejects.
-    if (job.labels.empty())
-        throw InputError("/workflow_job/labels", "a job has at least one label");
-    if (job.owner.empty())
-        throw InputError("/repository/owner/login", "must not be empty");
-    if (job.repo.empty())
-        throw InputError("/repository/name", "must not be empty");
-    if (job.owner_type != "Organization" && job.owner_type != "User")
-        throw InputError("/repository/owner/type", "expected \"Organization\" or \"User\"");
-}
-
-bool pool_serves(const std::vector<std::string>& pool, const std::vector<std::string>& labels) {
-    // A runner takes a job when it has every label the job asks for (pool is normalised).
-    const auto wanted = normalise_labels(labels);
-    return std::includes(pool.begin(), pool.end(), wanted.begin(), wanted.end());
 }
 
 /// After the queue took a message: mark its outbox entry sent and note the enqueue, in the
@@ -128,72 +87,6 @@ int http_status(IntakeOutcome outcome) {
             return 500;
         default:
             return 200;
-    }
-}
-
-/// Whether the member `path[depth]` (depth 1 for a top-level member; `path` holds the keys on the
-/// way down) is one that read_job_fields or the installation check reads.
-bool read_by_intake(std::size_t depth, const std::array<std::string, 4>& path) {
-    const std::string& key = path[depth];
-    if (depth == 1)
-        return key == "action" || key == "workflow_job" || key == "repository" ||
-               key == "installation";
-    if (depth == 2 && path[1] == "workflow_job")
-        return key == "id" || key == "run_id" || key == "labels";
-    if (depth == 2 && path[1] == "repository")
-        return key == "name" || key == "owner";
-    if (depth == 2 && path[1] == "installation")
-        return key == "id";
-    return depth == 3 && path[1] == "repository" && path[2] == "owner" &&
-           (key == "login" || key == "type");
-}
-
-/// The queued payload with only the members intake reads: a real delivery is about 8 KB, mostly
-/// repository and sender details, and building all of it was most of the intake's cost. The
-/// whole text is still checked as JSON.
-nlohmann::json parse_intake_fields(const std::string& body) {
-    std::array<std::string, 4> path;  // path[d]: the key last seen at depth d
-    return parse_json(
-        body, [&path](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-            if (event != nlohmann::json::parse_event_t::key)
-                return true;  // containers and values follow their member's fate
-            const auto level = static_cast<std::size_t>(depth);
-            if (level == 0 || level >= path.size())
-                return false;  // deeper than anything intake reads
-            path[level] = parsed.get_ref<const std::string&>();
-            return read_by_intake(level, path);
-        });
-}
-
-PayloadVerdict read_workflow_job(const std::string& body, const std::vector<std::string>& pool) {
-    PayloadVerdict verdict;
-    // Two deliveries in three are transitions intake does not act on: read their action (GitHub
-    // sends it first) and nothing else, as documented above. A queued one, or anything the scan
-    // cannot read, is parsed in full.
-    if (const auto action = first_top_level_string(body, "action"); action && *action != "queued")
-        return stop(std::move(verdict), IntakeOutcome::not_queued_action, "action=" + *action);
-    try {
-        const auto json = parse_intake_fields(body);
-        const JsonReader payload(json, "");
-        const std::string action = payload.string("action");
-        if (action != "queued")
-            return stop(std::move(verdict), IntakeOutcome::not_queued_action, "action=" + action);
-        // A `queued` action may carry status "waiting" (an environment): it still needs a runner.
-        read_job_fields(payload, verdict.job);
-        if (!payload.has("installation")) {
-            return stop(std::move(verdict), IntakeOutcome::missing_installation,
-                        "no installation: not a GitHub App delivery");
-        }
-        verdict.job.installation_id = payload.object("installation").integer("id", 1, kMaxId);
-        if (!pool_serves(pool, verdict.job.labels)) {
-            const std::string detail =
-                fmt::format("labels [{}] not served by the pool [{}]",
-                            fmt::join(verdict.job.labels, ","), fmt::join(pool, ","));
-            return stop(std::move(verdict), IntakeOutcome::no_matching_pool, detail);
-        }
-        return verdict;
-    } catch (const InputError& e) {
-        return stop(std::move(verdict), IntakeOutcome::malformed_payload, e.what());
     }
 }
 

@@ -1,0 +1,98 @@
+// JsonCursor: a strict pull reader of JSON text (RFC 8259) that builds no document.
+//
+// Queue message bodies and queued webhook payloads are read on every job, and building an
+// nlohmann document for them (a map node and a string per member) was the largest single cost of a
+// simulated day. The cursor walks the text once: the caller asks for the members it wants, in the
+// order they come, and skips the rest; a skipped value is still checked, and `expect_end` checks
+// that nothing but white space follows. So a text the cursor accepts is one nlohmann accepts.
+//
+// Errors are InputErrors, as JsonReader's are, with the same words:
+//   - bad syntax: at "/" "not valid JSON (byte N): ..." (N counts from 1, as nlohmann's does);
+//   - a value of the wrong kind: at its JSON pointer, "expected a string, found number".
+// The caller passes the pointer of the value it reads; the cursor does not track it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scaleup {
+
+class JsonCursor {
+  public:
+    enum class Kind { object, array, string, number, boolean, null };
+
+    /// Precondition: `text` outlives the cursor (keys and strings may point into it).
+    explicit JsonCursor(std::string_view text) : text_(text) {}
+
+    /// The kind of the next value, judged by its first character; bad syntax throws.
+    Kind peek();
+    /// Consumes a null if one is next: a null member counts as absent, as JsonReader has it.
+    bool take_null();
+
+    /// Enters the object that must be next (else "expected an object, found ..." at `pointer`).
+    void enter_object(std::string_view pointer);
+    /// Reads the next member's key, leaving the cursor at its value; false at the closing brace.
+    /// The view lasts until the next call.
+    bool next_member(std::string_view& key);
+
+    /// Enters the array that must be next; next_element then says whether a value follows.
+    void enter_array(std::string_view pointer);
+    bool next_element();
+
+    std::string string(std::string_view pointer);
+    /// An integer from min to max; a number with a fraction or exponent is not an integer.
+    std::int64_t integer(std::string_view pointer, std::int64_t min, std::int64_t max);
+    bool boolean(std::string_view pointer);
+    std::vector<std::string> strings(std::string_view pointer);
+
+    /// Skips the next value, checking it.
+    void skip();
+    /// Throws unless only white space is left.
+    void expect_end();
+
+    /// Throws the syntax error of `text`, if it has one. A reader that meets a field error before
+    /// the end calls it first, so that bad syntax anywhere is the error reported, as it is when a
+    /// whole document is parsed before any field is read.
+    static void check_syntax(std::string_view text);
+
+    /// The JSON pointer of member `key` of the value at `parent` (RFC 6901 escapes).
+    static std::string pointer_to(std::string_view parent, std::string_view key);
+
+    /// nlohmann's names for the kinds, used in "found ..." messages.
+    static const char* name(Kind kind);
+
+  private:
+    [[noreturn]] void syntax_error(std::string_view what) const;
+    [[noreturn]] void kind_error(std::string_view pointer, std::string_view expected);
+    void skip_space();
+    char next_char();
+    void expect(char c);
+    void check_word(std::string_view word) const;
+    void expect_word(std::string_view word);
+    /// Reads a string token; the view points into the text when it has no escapes, else into
+    /// `scratch`.
+    std::string_view read_string_token(std::string& scratch);
+    void skip_string_token();
+    void read_escape(std::string& out);
+    void check_utf8_sequence();
+    /// Reads a number token; true when it is an integer (no fraction, no exponent).
+    bool read_number_token(std::string_view& token);
+    void check_double_range(std::string_view token) const;
+
+    std::string_view text_;
+    std::size_t at_ = 0;
+    // One entry per open container: true for an object. `first_` says the container has no
+    // value yet (so no comma is due).
+    std::vector<bool> open_;
+    bool first_ = false;
+    std::string key_scratch_;
+};
+
+/// Appends `text` as a JSON string, quoted and escaped as nlohmann's dump writes it (control
+/// characters as \u00xx, everything else as is): the writing side of the cursor, for bodies
+/// written member by member.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace scaleup
