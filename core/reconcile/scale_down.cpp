@@ -156,19 +156,27 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
 Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instances,
                                        const Runners& runners, const HeldSlots& held,
                                        Instant deadline, ScaleDownReport& report) {
+    // Each owner's runners by name (the last listed wins, as a scan would have it): looking an
+    // instance's runner up in the whole list was quadratic in the fleet, sweep after sweep.
+    std::map<RunnerOwner, std::map<std::string_view, const RunnerInfo*>> by_name;
+    for (const auto& [owner, listed] : runners) {
+        auto& names = by_name[owner];
+        for (const auto& runner : listed)
+            names.insert_or_assign(runner.name, &runner);
+    }
     std::vector<Condemned> condemned;
+    std::string name = config_.runner_name_prefix;
     for (const auto& instance : instances) {
         const auto tag = instance.tags.find(kOwnerTag);
         if (tag == instance.tags.end())
             continue;  // not launched by us: not ours to judge
-        const auto owner_runners = runners.find(parse_owner(tag->second));
-        if (owner_runners == runners.end())
+        const auto owner_runners = by_name.find(parse_owner(tag->second));
+        if (owner_runners == by_name.end())
             continue;  // the owner's runners could not be listed: judge nothing blind
-        const RunnerInfo* runner = nullptr;
-        for (const auto& candidate : owner_runners->second) {
-            if (candidate.name == config_.runner_name_prefix + instance.id)
-                runner = &candidate;
-        }
+        name.resize(config_.runner_name_prefix.size());
+        name += instance.id;
+        const auto found = owner_runners->second.find(name);
+        const RunnerInfo* runner = found == owner_runners->second.end() ? nullptr : found->second;
         const Verdict verdict = judge(instance, runner, unrecorded(instance, held));
         if (verdict == Verdict::keep_busy) {
             report.kept_busy.push_back(instance.id);
