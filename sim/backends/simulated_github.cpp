@@ -51,6 +51,7 @@ SimulatedGitHub::SimulatedGitHub(Runtime& rt, Options options)
       next_installation_id_(kFirstInstallationId),
       next_job_(kFirstJobId),
       next_runner_(kFirstRunnerId),
+      webhook_key_(options_.webhook_secret),
       next_attempt_id_(kFirstDeliveryId) {}
 
 SimulatedGitHub::~SimulatedGitHub() = default;

@@ -51,12 +51,14 @@
 #include <tuple>
 #include <vector>
 
+#include "core/intake/hmac_sha256.hpp"
 #include "core/intake/webhook_delivery.hpp"
 #include "core/ports/github.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/github_rate_limits.hpp"
 #include "sim/backends/runner_service.hpp"
 #include "sim/backends/sim_common.hpp"
+#include "sim/backends/workflow_job_payload.hpp"
 
 namespace scaleup::sim {
 
@@ -171,7 +173,10 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         std::string action;
         std::int64_t job_id = 0;
         std::int64_t installation_id = 0;
-        WebhookDelivery request;  // headers and body
+        // The job as it was at the transition. The signed body and headers are written from it
+        // at each attempt, the same bytes every time: keeping them for every payload of a day
+        // held hundreds of megabytes.
+        WorkflowJobEvent event;
         Instant created_at{};
     };
 
@@ -334,6 +339,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     // webhooks (simulated_github_webhooks.cpp)
     void emit(const JobRecord& job, const char* action);
     Task<void> deliver(std::size_t payload, bool redelivery);
+    /// The request GitHub sends for a payload: its body, signed, and the headers.
+    WebhookDelivery request_of(const WebhookPayload& payload);
     void log_attempt(std::size_t payload, bool redelivery, Instant sent, int status_code,
                      std::string status);
     Result<HookDeliveryPage> serve_hook_deliveries(const std::string& cursor) const;
@@ -363,6 +370,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::map<std::int64_t, CancellationSource> queue_timers_;  // queued job -> its 24 h timer
     std::map<std::int64_t, RunnerRecord> runners_;
     std::set<std::int64_t> active_runners_;  // runners_ not deleted: what GitHub lists
+    // The (owner, name) of each active runner: a name is unique per owner among them.
+    std::set<std::pair<RunnerOwner, std::string>> active_names_;
     std::int64_t next_runner_;
     std::map<std::string, std::int64_t> jit_configs_;  // encoded config -> runner id
     std::vector<std::int64_t> waiting_;                // idle runners polling, in wait order
@@ -371,6 +380,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::vector<MintRecord> mints_;
     std::vector<ApiRequestRecord> requests_;
     std::vector<WebhookPayload> payloads_;
+    HmacSha256 webhook_key_;  // from options_.webhook_secret
+    WorkflowJobPayloadWriter payload_writer_;
     std::vector<DeliveryAttempt> attempts_;
     std::int64_t next_attempt_id_;
     std::map<std::string, std::int64_t> account_ids_;

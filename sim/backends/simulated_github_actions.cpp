@@ -233,6 +233,7 @@ void SimulatedGitHub::job_finished(std::int64_t runner_id, std::int64_t job_id) 
     runner.online = false;
     runner.deleted = true;
     active_runners_.erase(runner.id);
+    active_names_.erase({runner.owner, runner.name});
     if (rt_.tracing())
         trace("runner_removed", fmt::format("runner={} reason=ephemeral_done", runner_id));
 }
@@ -281,14 +282,11 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
         return github_error(ErrorKind::invalid, "422",
                             "Invalid input: name and 1 to 100 labels are required");
     }
-    for (const auto id : active_runners_) {
-        const RunnerRecord& existing = runners_.at(id);
-        if (existing.owner == request.owner && existing.name == request.runner_name) {
-            return github_error(
-                ErrorKind::conflict, "409",
-                fmt::format("Already exists - A runner with the name {} already exists.",
-                            request.runner_name));
-        }
+    if (!active_names_.emplace(request.owner, request.runner_name).second) {
+        return github_error(
+            ErrorKind::conflict, "409",
+            fmt::format("Already exists - A runner with the name {} already exists.",
+                        request.runner_name));
     }
     RunnerRecord& runner = runners_[next_runner_];
     active_runners_.insert(next_runner_);
@@ -355,6 +353,7 @@ Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const 
     }
     runner.deleted = true;
     active_runners_.erase(runner.id);
+    active_names_.erase({runner.owner, runner.name});
     runner.online = false;
     wake(runner_id, 0);
     if (rt_.tracing())

@@ -96,9 +96,15 @@ void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
     payload.job_id = job.id;
     payload.installation_id = job.installation_id;
     payload.created_at = rt_.now();
-    payload.request.body = workflow_job_payload(event);
-    const HmacSha256 key(options_.webhook_secret);
-    payload.request.headers = {
+    payload.event = std::move(event);
+    payloads_.push_back(std::move(payload));
+    rt_.spawn(deliver(payloads_.size() - 1, false));
+}
+
+WebhookDelivery SimulatedGitHub::request_of(const WebhookPayload& payload) {
+    WebhookDelivery request;
+    request.body = payload_writer_.write(payload.event);
+    request.headers = {
         {"content-type", "application/json"},
         {"user-agent", "GitHub-Hookshot/simulated"},
         {"x-github-delivery", payload.guid},
@@ -106,10 +112,9 @@ void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
         {"x-github-hook-id", kHookId},
         {"x-github-hook-installation-target-id", options_.app_id},
         {"x-github-hook-installation-target-type", "integration"},
-        {"x-hub-signature-256", github_signature(key, payload.request.body)},
+        {"x-hub-signature-256", github_signature(webhook_key_, request.body)},
     };
-    payloads_.push_back(std::move(payload));
-    rt_.spawn(deliver(payloads_.size() - 1, false));
+    return request;
 }
 
 Task<void> SimulatedGitHub::deliver(std::size_t payload, bool redelivery) {
@@ -124,8 +129,7 @@ Task<void> SimulatedGitHub::deliver(std::size_t payload, bool redelivery) {
         log_attempt(payload, redelivery, sent, 0, "failed to connect to host");
         co_return;
     }
-    WebhookDelivery request = payloads_[payload].request;
-    Task<WebhookResponse> call = intake_(std::move(request));
+    Task<WebhookResponse> call = intake_(request_of(payloads_[payload]));
     std::optional<WebhookResponse> response =
         co_await with_timeout(rt_, options_.intake_timeout, std::move(call));
     if (!response) {

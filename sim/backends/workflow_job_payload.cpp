@@ -1,7 +1,6 @@
 #include "sim/backends/workflow_job_payload.hpp"
 
 #include <fmt/format.h>
-#include <iterator>
 
 namespace scaleup::sim {
 
@@ -33,29 +32,33 @@ using Out = fmt::memory_buffer;
 
 void put_string(Out& out, std::string_view text) {
     out.push_back('"');
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
+    std::size_t plain_from = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 && byte != '"' && byte != '\\')
+            continue;
+        out.append(text.substr(plain_from, i - plain_from));
+        plain_from = i + 1;
+        if (byte >= 0x20) {
             out.push_back('\\');
-            out.push_back(c);
-        } else if (byte < 0x20) {
-            fmt::format_to(std::back_inserter(out), "\\u{:04x}", byte);
+            out.push_back(text[i]);
         } else {
-            out.push_back(c);
+            fmt::format_to(fmt::appender(out), "\\u{:04x}", byte);
         }
     }
+    out.append(text.substr(plain_from));
     out.push_back('"');
 }
 
 void put_time_or_null(Out& out, const std::optional<Instant>& t) {
     if (t)
-        fmt::format_to(std::back_inserter(out), "\"{}\"", format_iso8601(*t));
+        fmt::format_to(fmt::appender(out), "\"{}\"", format_iso8601(*t));
     else
-        fmt::format_to(std::back_inserter(out), "null");
+        fmt::format_to(fmt::appender(out), "null");
 }
 
 void put_account(Out& out, const std::string& login, std::int64_t id, bool organization) {
-    auto it = std::back_inserter(out);
+    auto it = fmt::appender(out);
     fmt::format_to(it, "{{\"login\":");
     put_string(out, login);
     fmt::format_to(it, ",\"id\":{},\"node_id\":\"MDEyOk9yZ2FuaXphdGlvbj{}\",\"url\":", id, id);
@@ -67,7 +70,7 @@ void put_account(Out& out, const std::string& login, std::int64_t id, bool organ
 }
 
 void put_workflow_job(Out& out, const WorkflowJobEvent& e) {
-    auto it = std::back_inserter(out);
+    auto it = fmt::appender(out);
     const std::string repo_api = fmt::format("https://api.github.com/repos/{}/{}", e.owner, e.repo);
     fmt::format_to(it,
                    "{{\"id\":{},\"run_id\":{},\"workflow_name\":\"CI\",\"head_branch\":\"main\",",
@@ -113,7 +116,7 @@ void put_workflow_job(Out& out, const WorkflowJobEvent& e) {
 }
 
 void put_repository(Out& out, const WorkflowJobEvent& e) {
-    auto it = std::back_inserter(out);
+    auto it = fmt::appender(out);
     fmt::format_to(it, "{{\"id\":{},\"node_id\":\"R_kgDO{}\",\"name\":", e.repository_id,
                    e.repository_id);
     put_string(out, e.repo);
@@ -140,13 +143,34 @@ std::string format_iso8601(Instant t) {
 }
 
 std::string workflow_job_payload(const WorkflowJobEvent& e) {
+    WorkflowJobPayloadWriter writer;
+    return writer.write(e);
+}
+
+std::string WorkflowJobPayloadWriter::write(const WorkflowJobEvent& e) {
     // GitHub's order: action, workflow_job, repository, organization, sender, installation.
     Out out;
-    auto it = std::back_inserter(out);
+    auto it = fmt::appender(out);
     fmt::format_to(it, "{{\"action\":");
     put_string(out, e.action);
     fmt::format_to(it, ",\"workflow_job\":");
     put_workflow_job(out, e);
+    const std::string& unchanging = repository_part(e);
+    out.append(unchanging.data(), unchanging.data() + unchanging.size());
+    fmt::format_to(it,
+                   ",\"installation\":{{\"id\":{},"
+                   "\"node_id\":\"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{}\"}}}}",
+                   e.installation_id, e.installation_id);
+    return fmt::to_string(out);
+}
+
+const std::string& WorkflowJobPayloadWriter::repository_part(const WorkflowJobEvent& e) {
+    RepositoryKey key{e.owner, e.repo, e.owner_id, e.repository_id, e.owner_is_organization};
+    const auto found = repository_parts_.find(key);
+    if (found != repository_parts_.end())
+        return found->second;
+    Out out;
+    auto it = fmt::appender(out);
     fmt::format_to(it, ",\"repository\":");
     put_repository(out, e);
     if (e.owner_is_organization) {
@@ -155,11 +179,7 @@ std::string workflow_job_payload(const WorkflowJobEvent& e) {
     }
     fmt::format_to(it, ",\"sender\":");
     put_account(out, "octocat", 583231, false);
-    fmt::format_to(it,
-                   ",\"installation\":{{\"id\":{},"
-                   "\"node_id\":\"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{}\"}}}}",
-                   e.installation_id, e.installation_id);
-    return fmt::to_string(out);
+    return repository_parts_.emplace(std::move(key), fmt::to_string(out)).first->second;
 }
 
 }  // namespace scaleup::sim

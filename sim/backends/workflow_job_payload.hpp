@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/runtime/time.hpp"
@@ -35,6 +37,20 @@ struct WorkflowJobEvent {
 
 /// The JSON body, compact, keys in a fixed order: the same event always gives the same bytes.
 std::string workflow_job_payload(const WorkflowJobEvent& event);
+
+/// Writes bodies as workflow_job_payload does, keeping each repository's unchanging part (the
+/// repository, organization and sender objects, most of a body) once written: a simulated day
+/// sends three webhooks per job from a few dozen repositories.
+class WorkflowJobPayloadWriter {
+  public:
+    std::string write(const WorkflowJobEvent& event);
+
+  private:
+    using RepositoryKey = std::tuple<std::string, std::string, std::int64_t, std::int64_t, bool>;
+    const std::string& repository_part(const WorkflowJobEvent& event);
+
+    std::map<RepositoryKey, std::string> repository_parts_;
+};
 
 /// "2026-01-01T00:00:00Z": UTC, whole seconds, as GitHub writes timestamps.
 std::string format_iso8601(Instant t);

@@ -122,3 +122,21 @@ TEST_CASE("the payload's keys are GitHub's: top-level order and a subset of a re
     for (const auto& key : keys_of(nlohmann::json::parse(ours.dump())["workflow_job"]))
         CHECK(real_job_keys.count(key) == 1);
 }
+
+TEST_CASE("a payload writer's kept repository parts give the bytes of a fresh write",
+          "[workflow-job-payload]") {
+    WorkflowJobPayloadWriter writer;
+    WorkflowJobEvent other_repo = queued_event();
+    other_repo.repo = "web";
+    other_repo.repository_id = 502;
+    WorkflowJobEvent user_account = queued_event();
+    user_account.owner = "octo\"cat";
+    user_account.owner_is_organization = false;
+    WorkflowJobEvent later = queued_event();
+    later.action = "completed";
+    later.job_id += 1;
+    for (const auto& event : {queued_event(), other_repo, user_account, later, other_repo}) {
+        CHECK(writer.write(event) == workflow_job_payload(event));
+    }
+    CHECK(writer.write(user_account) != writer.write(queued_event()));
+}
