@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -52,9 +53,15 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     } else {
         count_error("held_instances", report);
     }
+    // DescribeInstances is the sweep's only view of the fleet, and a read: it is tried until half
+    // the sweep's time is gone, not just the configured attempts. A describe that fails one call
+    // in two (the upstream incident) then costs retries, not whole sweeps and late terminations.
     std::map<std::string, std::string> filter{{kLabelsTag, pool_tag_}};
+    RetryRules describe_rules = rules;
+    describe_rules.budget.attempts = std::numeric_limits<int>::max();
+    const Instant describe_deadline = rt_.now() + (deadline - rt_.now()) / 2;
     auto described = co_await with_retries<std::vector<InstanceInfo>>(
-        rt_, rules, deadline, [&] { return fleet_.describe_instances(filter); });
+        rt_, describe_rules, describe_deadline, [&] { return fleet_.describe_instances(filter); });
     if (!described) {
         report.describe_failed = true;
         count_error("describe_instances", report);

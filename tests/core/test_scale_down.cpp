@@ -148,13 +148,15 @@ TEST_CASE("scale-down: nothing is judged on what could not be read", "[scale-dow
     launch(h, "i-1");
     h.ledger.held.insert("i-gone");
     h.rt.run_for(minutes(10));
-    for (int i = 0; i < 5; ++i)
+    // Retried for half the sweep: more failures than that half holds.
+    for (int i = 0; i < 100; ++i)
         h.fleet.describe_failures.push_back(aws_error(ErrorKind::transient, "ec2", "Unavailable"));
     const auto blind = h.scale_down_once();
     CHECK(blind.describe_failed);
     CHECK(h.fleet.terminated.empty());
     CHECK(h.ledger.released.empty());
 
+    h.fleet.describe_failures.clear();
     for (int i = 0; i < 3; ++i)
         h.github.runners_failures.push_back(github_error(ErrorKind::transient, "502"));
     const auto no_runners = h.scale_down_once();
@@ -288,4 +290,20 @@ TEST_CASE("scale-down: a ledger that does not answer holds back no termination",
     CHECK(report.terminated_orphan == std::vector<std::string>{"i-1", "i-2"});
     CHECK(h.fleet.terminated == std::set<std::string>{"i-1", "i-2"});
     CHECK(report.errors > 0);  // the held read, and the releases, failed
+}
+
+TEST_CASE("scale-down: a describe that fails past the retry budget is retried within the sweep",
+          "[scale-down]") {
+    // EC2 answering DescribeInstances with 503 one call in two (the upstream incident) lost
+    // whole sweeps when the describe gave up after the configured three tries; orphans then
+    // outlived their bound. It is retried for half the sweep instead.
+    ReconcileHarness h;  // aws_retry: 3 attempts
+    launch(h, "i-1");
+    h.rt.run_for(minutes(6));
+    for (int i = 0; i < 6; ++i)
+        h.fleet.describe_failures.push_back(aws_error(ErrorKind::transient, "ec2", "Unavailable"));
+    const auto report = h.scale_down_once();
+    CHECK_FALSE(report.describe_failed);
+    CHECK(report.terminated_orphan == std::vector<std::string>{"i-1"});
+    CHECK(h.fleet.describe_failures.empty());
 }
