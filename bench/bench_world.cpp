@@ -12,6 +12,19 @@ namespace {
 using namespace scaleup;
 using namespace scaleup::sim;
 
+// The same day untraced (no TraceRecorder: no trace line is formatted or hashed), to show what
+// the determinism trace costs. A real run always traces.
+void BM_SimulatedDayUntraced(benchmark::State& state) {
+    std::uint64_t events = 0;
+    for (auto _ : state) {
+        World world(steady_day(state.range(0)), nullptr);
+        world.run();
+        events += world.runtime().events_processed();
+    }
+    state.counters["events/s"] =
+        benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+
 void BM_SimulatedDay(benchmark::State& state) {
     std::uint64_t events = 0;
     std::int64_t jobs = 0;
@@ -37,4 +50,5 @@ void BM_SimulatedDay(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_SimulatedDay)->Arg(10'000)->Arg(50'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_SimulatedDayUntraced)->Arg(10'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK_MAIN();

@@ -43,6 +43,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -250,7 +251,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     const std::vector<ApiRequestRecord>& requests() const { return requests_; }
     /// The delivery log, oldest attempt first (the API lists it newest first).
     const std::vector<DeliveryAttempt>& delivery_attempts() const { return attempts_; }
-    const std::vector<WebhookPayload>& payloads() const { return payloads_; }
+    const std::deque<WebhookPayload>& payloads() const { return payloads_; }
     /// What `x-ratelimit-*` would say now (installation id, or kAppSubject for JWT requests).
     RateLimitStatus rate_limit(std::int64_t subject, RateBucket bucket) const;
 
@@ -379,8 +380,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
 
     std::vector<MintRecord> mints_;
     std::vector<ApiRequestRecord> requests_;
-    std::vector<WebhookPayload> payloads_;
-    HmacSha256 webhook_key_;  // from options_.webhook_secret
+    std::deque<WebhookPayload> payloads_;  // a deque: a day holds 150,000, never moved
+    HmacSha256 webhook_key_;               // from options_.webhook_secret
     WorkflowJobPayloadWriter payload_writer_;
     std::vector<DeliveryAttempt> attempts_;
     std::int64_t next_attempt_id_;

@@ -4,8 +4,10 @@
 //
 // Every write is keyed as its SQL would be (INSERT ... ON CONFLICT (key) DO NOTHING, or a guarded
 // UPDATE), so replaying it after a lost COMMIT changes nothing. `count_applied` records each write
-// that did change a row, so a checker can prove that none took effect twice.
+// that did change a row (with Options::count_applied_writes), so a test can prove that none took
+// effect twice.
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -254,6 +256,8 @@ void SimulatedPostgres::prune_expired_leases() {
 }
 
 void SimulatedPostgres::count_applied(std::string_view operation, const std::string& key) {
+    if (!options_.count_applied_writes)
+        return;
     // Per operation, then per key: a day's run applies half a million writes, and one map keyed
     // by (operation, key) compared the operation's name on every step of every insert.
     auto per_operation = applied_.find(operation);
@@ -263,6 +267,8 @@ void SimulatedPostgres::count_applied(std::string_view operation, const std::str
 }
 
 int SimulatedPostgres::times_applied(std::string_view operation, const std::string& key) const {
+    if (!options_.count_applied_writes)
+        throw std::logic_error("times_applied: Options::count_applied_writes is off");
     const auto per_operation = applied_.find(operation);
     if (per_operation == applied_.end())
         return 0;
@@ -271,6 +277,8 @@ int SimulatedPostgres::times_applied(std::string_view operation, const std::stri
 }
 
 int SimulatedPostgres::max_times_applied() const {
+    if (!options_.count_applied_writes)
+        throw std::logic_error("max_times_applied: Options::count_applied_writes is off");
     int most = 0;
     for (const auto& [operation, counts] : applied_) {
         for (const auto& [key, count] : counts)

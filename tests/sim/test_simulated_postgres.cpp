@@ -27,6 +27,7 @@ Options fixed_options() {
     o.connect_latency = {milliseconds(10), milliseconds(10)};
     o.statement_latency = {milliseconds(4), milliseconds(4)};
     o.commit_latency = {milliseconds(2), milliseconds(2)};
+    o.count_applied_writes = true;  // times_applied
     return o;
 }
 
@@ -653,6 +654,7 @@ Workload ledger_workload(TraceRecorder& trace, std::uint64_t seed) {
     o.ssl_disconnects.push_back({t0 + milliseconds(900), t0 + milliseconds(950)});
     o.stalls = {{t0 + milliseconds(1500), t0 + milliseconds(2500)}};
     o.outages = {{t0 + milliseconds(3000), t0 + milliseconds(3200)}};
+    o.count_applied_writes = true;  // max_times_applied
     SimulatedPostgres db(rt, o);
     for (int c = 0; c < 8; ++c)
         rt.spawn(ledger_client(rt, db, c));
