@@ -50,13 +50,6 @@ void put_string(Out& out, std::string_view text) {
     out.push_back('"');
 }
 
-void put_time_or_null(Out& out, const std::optional<Instant>& t) {
-    if (t)
-        fmt::format_to(fmt::appender(out), "\"{}\"", format_iso8601(*t));
-    else
-        fmt::format_to(fmt::appender(out), "null");
-}
-
 void put_account(Out& out, const std::string& login, std::int64_t id, bool organization) {
     auto it = fmt::appender(out);
     fmt::format_to(it, "{{\"login\":");
@@ -69,49 +62,90 @@ void put_account(Out& out, const std::string& login, std::int64_t id, bool organ
                    organization ? "Organization" : "User");
 }
 
-void put_workflow_job(Out& out, const WorkflowJobEvent& e) {
-    auto it = fmt::appender(out);
-    const std::string repo_api = fmt::format("https://api.github.com/repos/{}/{}", e.owner, e.repo);
-    fmt::format_to(it,
-                   "{{\"id\":{},\"run_id\":{},\"workflow_name\":\"CI\",\"head_branch\":\"main\",",
-                   e.job_id, e.run_id);
-    fmt::format_to(it, "\"run_url\":");
-    put_string(out, fmt::format("{}/actions/runs/{}", repo_api, e.run_id));
-    fmt::format_to(it,
-                   ",\"run_attempt\":1,\"node_id\":\"CR_kwDO{}\",\"head_sha\":\"{:040x}\",\"url\":",
-                   e.job_id, static_cast<std::uint64_t>(e.run_id));
-    put_string(out, fmt::format("{}/actions/jobs/{}", repo_api, e.job_id));
-    fmt::format_to(it, ",\"html_url\":");
-    put_string(out, fmt::format("https://github.com/{}/{}/actions/runs/{}/job/{}", e.owner, e.repo,
-                                e.run_id, e.job_id));
-    fmt::format_to(it, ",\"status\":");
+void put_text(Out& out, std::string_view text) {
+    out.append(text.data(), text.data() + text.size());
+}
+
+void put_number(Out& out, std::int64_t n) {
+    const fmt::format_int digits(n);
+    out.append(digits.data(), digits.data() + digits.size());
+}
+
+// "YYYY-MM-DDTHH:MM:SSZ" written digit by digit (three per body).
+void put_iso8601(Out& out, Instant t) {
+    char text[32];
+    const std::size_t size = format_iso8601_to(t, text);
+    out.append(text, text + size);
+}
+
+void put_time_or_null(Out& out, const std::optional<Instant>& t) {
+    if (!t) {
+        put_text(out, "null");
+        return;
+    }
+    out.push_back('"');
+    put_iso8601(out, *t);
+    out.push_back('"');
+}
+
+// A URL below a repository's: `prefix` is the repository's URL already escaped and opened with
+// its quote (escaping the pieces one by one equals escaping the whole: the rest is fixed words
+// and numbers).
+void put_url(Out& out, const std::string& prefix, std::string_view path, std::int64_t id) {
+    put_text(out, prefix);
+    put_text(out, path);
+    put_number(out, id);
+    out.push_back('"');
+}
+
+void put_workflow_job(Out& out, const WorkflowJobEvent& e, const RepositoryUrls& urls) {
+    put_text(out, "{\"id\":");
+    put_number(out, e.job_id);
+    put_text(out, ",\"run_id\":");
+    put_number(out, e.run_id);
+    put_text(out, ",\"workflow_name\":\"CI\",\"head_branch\":\"main\",\"run_url\":");
+    put_url(out, urls.api, "/actions/runs/", e.run_id);
+    put_text(out, ",\"run_attempt\":1,\"node_id\":\"CR_kwDO");
+    put_number(out, e.job_id);
+    fmt::format_to(fmt::appender(out),
+                   "\",\"head_sha\":\"{:040x}\",\"url\":", static_cast<std::uint64_t>(e.run_id));
+    put_url(out, urls.api, "/actions/jobs/", e.job_id);
+    put_text(out, ",\"html_url\":");
+    put_text(out, urls.html);
+    put_text(out, "/actions/runs/");
+    put_number(out, e.run_id);
+    put_url(out, "", "/job/", e.job_id);
+    put_text(out, ",\"status\":");
     put_string(out, e.status);
-    fmt::format_to(it, ",\"conclusion\":");
+    put_text(out, ",\"conclusion\":");
     if (e.conclusion.empty())
-        fmt::format_to(it, "null");
+        put_text(out, "null");
     else
         put_string(out, e.conclusion);
-    fmt::format_to(it, ",\"created_at\":\"{}\",\"started_at\":", format_iso8601(e.created_at));
+    put_text(out, ",\"created_at\":");
+    put_time_or_null(out, e.created_at);
+    put_text(out, ",\"started_at\":");
     put_time_or_null(out, e.started_at);
-    fmt::format_to(it, ",\"completed_at\":");
+    put_text(out, ",\"completed_at\":");
     put_time_or_null(out, e.completed_at);
-    fmt::format_to(it, ",\"name\":\"build\",\"steps\":[],\"check_run_url\":");
-    put_string(out, fmt::format("{}/check-runs/{}", repo_api, e.job_id));
-    fmt::format_to(it, ",\"labels\":[");
+    put_text(out, ",\"name\":\"build\",\"steps\":[],\"check_run_url\":");
+    put_url(out, urls.api, "/check-runs/", e.job_id);
+    put_text(out, ",\"labels\":[");
     for (std::size_t i = 0; i < e.labels.size(); ++i) {
         if (i > 0)
             out.push_back(',');
         put_string(out, e.labels[i]);
     }
-    fmt::format_to(it, "],\"runner_id\":");
+    put_text(out, "],\"runner_id\":");
     if (e.runner_id != 0) {
-        fmt::format_to(it, "{},\"runner_name\":", e.runner_id);
+        put_number(out, e.runner_id);
+        put_text(out, ",\"runner_name\":");
         put_string(out, e.runner_name);
-        fmt::format_to(it, ",\"runner_group_id\":1,\"runner_group_name\":\"Default\"}}");
+        put_text(out, ",\"runner_group_id\":1,\"runner_group_name\":\"Default\"}");
     } else {
-        fmt::format_to(it,
-                       "null,\"runner_name\":null,\"runner_group_id\":null,"
-                       "\"runner_group_name\":null}}");
+        put_text(out,
+                 "null,\"runner_name\":null,\"runner_group_id\":null,"
+                 "\"runner_group_name\":null}");
     }
 }
 
@@ -131,15 +165,64 @@ void put_repository(Out& out, const WorkflowJobEvent& e) {
     out.push_back('}');
 }
 
+RepositoryText repository_text_of(const WorkflowJobEvent& e) {
+    RepositoryText text;
+    Out out;
+    put_string(out, fmt::format("https://api.github.com/repos/{}/{}", e.owner, e.repo));
+    text.urls.api.assign(out.data(), out.size() - 1);  // without the closing quote
+    out.clear();
+    put_string(out, fmt::format("https://github.com/{}/{}", e.owner, e.repo));
+    text.urls.html.assign(out.data(), out.size() - 1);
+    out.clear();
+    auto it = fmt::appender(out);
+    fmt::format_to(it, ",\"repository\":");
+    put_repository(out, e);
+    if (e.owner_is_organization) {
+        fmt::format_to(it, ",\"organization\":");
+        put_account(out, e.owner, e.owner_id, true);
+    }
+    fmt::format_to(it, ",\"sender\":");
+    put_account(out, "octocat", 583231, false);
+    text.unchanging = fmt::to_string(out);
+    return text;
+}
+
 }  // namespace
 
-std::string format_iso8601(Instant t) {
+std::size_t format_iso8601_to(Instant t, char* out) {
     const std::int64_t total = unix_seconds(t);
     const std::int64_t days = (total >= 0 ? total : total - 86399) / 86400;
     const std::int64_t in_day = total - days * 86400;
     const CivilDate date = civil_from_days(days);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", date.year, date.month, date.day,
-                       in_day / 3600, in_day % 3600 / 60, in_day % 60);
+    if (date.year < 0 || date.year > 9999) {
+        const auto end =
+            fmt::format_to(out, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", date.year, date.month,
+                           date.day, in_day / 3600, in_day % 3600 / 60, in_day % 60);
+        return static_cast<std::size_t>(end - out);
+    }
+    const auto two = [&out](std::int64_t n, std::size_t at) {
+        out[at] = static_cast<char>('0' + n / 10);
+        out[at + 1] = static_cast<char>('0' + n % 10);
+    };
+    two(date.year / 100, 0);
+    two(date.year % 100, 2);
+    out[4] = '-';
+    two(date.month, 5);
+    out[7] = '-';
+    two(date.day, 8);
+    out[10] = 'T';
+    two(in_day / 3600, 11);
+    out[13] = ':';
+    two(in_day % 3600 / 60, 14);
+    out[16] = ':';
+    two(in_day % 60, 17);
+    out[19] = 'Z';
+    return 20;
+}
+
+std::string format_iso8601(Instant t) {
+    char text[32];
+    return std::string(text, format_iso8601_to(t, text));
 }
 
 std::string workflow_job_payload(const WorkflowJobEvent& e) {
@@ -154,9 +237,9 @@ std::string WorkflowJobPayloadWriter::write(const WorkflowJobEvent& e) {
     fmt::format_to(it, "{{\"action\":");
     put_string(out, e.action);
     fmt::format_to(it, ",\"workflow_job\":");
-    put_workflow_job(out, e);
-    const std::string& unchanging = repository_part(e);
-    out.append(unchanging.data(), unchanging.data() + unchanging.size());
+    const RepositoryText& repository = repository_text(e);
+    put_workflow_job(out, e, repository.urls);
+    put_text(out, repository.unchanging);
     fmt::format_to(it,
                    ",\"installation\":{{\"id\":{},"
                    "\"node_id\":\"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{}\"}}}}",
@@ -164,22 +247,12 @@ std::string WorkflowJobPayloadWriter::write(const WorkflowJobEvent& e) {
     return fmt::to_string(out);
 }
 
-const std::string& WorkflowJobPayloadWriter::repository_part(const WorkflowJobEvent& e) {
+const RepositoryText& WorkflowJobPayloadWriter::repository_text(const WorkflowJobEvent& e) {
     RepositoryKey key{e.owner, e.repo, e.owner_id, e.repository_id, e.owner_is_organization};
-    const auto found = repository_parts_.find(key);
-    if (found != repository_parts_.end())
+    const auto found = repositories_.find(key);
+    if (found != repositories_.end())
         return found->second;
-    Out out;
-    auto it = fmt::appender(out);
-    fmt::format_to(it, ",\"repository\":");
-    put_repository(out, e);
-    if (e.owner_is_organization) {
-        fmt::format_to(it, ",\"organization\":");
-        put_account(out, e.owner, e.owner_id, true);
-    }
-    fmt::format_to(it, ",\"sender\":");
-    put_account(out, "octocat", 583231, false);
-    return repository_parts_.emplace(std::move(key), fmt::to_string(out)).first->second;
+    return repositories_.emplace(std::move(key), repository_text_of(e)).first->second;
 }
 
 }  // namespace scaleup::sim

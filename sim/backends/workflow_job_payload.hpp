@@ -4,6 +4,7 @@
 // owner.login and owner.type), organization for organization accounts, sender and installation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -35,6 +36,20 @@ struct WorkflowJobEvent {
     std::int64_t installation_id = 0;
 };
 
+/// A repository's URLs, JSON-escaped and opened with their quote but not closed: the per-job
+/// URLs below them are these plus a path and a number.
+struct RepositoryUrls {
+    std::string api;   // "https://api.github.com/repos/{owner}/{repo}
+    std::string html;  // "https://github.com/{owner}/{repo}
+};
+
+/// What a body holds of its repository: its URLs, and the unchanging part (the repository,
+/// organization and sender objects, most of a body).
+struct RepositoryText {
+    RepositoryUrls urls;
+    std::string unchanging;
+};
+
 /// The JSON body, compact, keys in a fixed order: the same event always gives the same bytes.
 std::string workflow_job_payload(const WorkflowJobEvent& event);
 
@@ -47,12 +62,14 @@ class WorkflowJobPayloadWriter {
 
   private:
     using RepositoryKey = std::tuple<std::string, std::string, std::int64_t, std::int64_t, bool>;
-    const std::string& repository_part(const WorkflowJobEvent& event);
+    const RepositoryText& repository_text(const WorkflowJobEvent& event);
 
-    std::map<RepositoryKey, std::string> repository_parts_;
+    std::map<RepositoryKey, RepositoryText> repositories_;
 };
 
 /// "2026-01-01T00:00:00Z": UTC, whole seconds, as GitHub writes timestamps.
 std::string format_iso8601(Instant t);
+/// The same into `out` (room for 32 characters); returns its length.
+std::size_t format_iso8601_to(Instant t, char* out);
 
 }  // namespace scaleup::sim

@@ -140,3 +140,29 @@ TEST_CASE("a payload writer's kept repository parts give the bytes of a fresh wr
     }
     CHECK(writer.write(user_account) != writer.write(queued_event()));
 }
+
+TEST_CASE("a payload's URLs are escaped as a whole, the repository's part kept once",
+          "[workflow-job-payload]") {
+    WorkflowJobEvent e = queued_event();
+    e.owner = "we\"ird\\own\x01er";
+    e.action = "completed";
+    e.status = "completed";
+    e.conclusion = "success";
+    e.started_at = e.created_at + seconds(5);
+    e.completed_at = e.created_at + seconds(3605);
+    e.runner_id = 1316;
+    e.runner_name = "scaleup-i-013c";
+    WorkflowJobPayloadWriter writer;
+    (void)writer.write(queued_event());
+    const auto body = nlohmann::json::parse(writer.write(e));
+    const std::string repo = "https://api.github.com/repos/we\"ird\\own\x01er/app";
+    const auto& job = body["workflow_job"];
+    CHECK(job["run_url"] == repo + "/actions/runs/77");
+    CHECK(job["url"] == repo + "/actions/jobs/9007199254740993");
+    CHECK(job["check_run_url"] == repo + "/check-runs/9007199254740993");
+    CHECK(job["html_url"] ==
+          "https://github.com/we\"ird\\own\x01er/app/actions/runs/77/job/9007199254740993");
+    CHECK(job["created_at"] == "2026-01-01T00:01:01Z");
+    CHECK(job["completed_at"] == "2026-01-01T01:01:06Z");
+    CHECK(body["repository"]["url"] == repo);
+}
