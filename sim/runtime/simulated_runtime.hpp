@@ -69,7 +69,7 @@ class SimulatedRuntime final : public Runtime {
         bool queued = false;
         bool cancelled = false;
     };
-    // std::push_heap keeps the greatest on top: "later" makes it the earliest.
+    // The queue's order: the heap (simulated_runtime.cpp) keeps the earliest on top.
     static bool later(const Event& a, const Event& b) noexcept {
         return a.at != b.at ? a.at > b.at : a.sequence > b.sequence;
     }
