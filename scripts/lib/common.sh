@@ -5,7 +5,7 @@ SCALEUP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCALEUP_PACKAGES=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev
   libboost-dev nlohmann-json3-dev catch2 libbenchmark-dev libfmt-dev libcli11-dev
-  libpq-dev libssl-dev postgresql-15 socat clang-format git
+  libmimalloc-dev libpq-dev libssl-dev postgresql-15 socat clang-format git
 )
 
 log() { printf '==> %s\n' "$*"; }
