@@ -4,18 +4,6 @@
 
 namespace scaleup::sim {
 
-namespace {
-constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
-
-std::uint64_t fold(std::uint64_t hash, std::string_view bytes) {
-    for (const char c : bytes) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= kFnvPrime;
-    }
-    return hash;
-}
-}  // namespace
-
 std::string TraceRecorder::format_line(Instant at, std::string_view component,
                                        std::string_view event, std::string_view fields) {
     if (fields.empty())
@@ -33,20 +21,26 @@ void TraceRecorder::record(Instant at, std::string_view component, std::string_v
             time_text_ = format_instant(at);
             time_text_at_ = at;
         }
-        std::uint64_t hash = fold(fold(fold(hash_, time_text_), " "), component);
-        hash = fold(fold(hash, " "), event);
-        if (!fields.empty())
-            hash = fold(fold(hash, " "), fields);
-        hash_ = fold(hash, "\n");
+        hash_.add(time_text_);
+        hash_.add(" ");
+        hash_.add(component);
+        hash_.add(" ");
+        hash_.add(event);
+        if (!fields.empty()) {
+            hash_.add(" ");
+            hash_.add(fields);
+        }
+        hash_.add("\n");
         if (options_.keep_event_hashes)
-            event_hashes_.push_back(hash_);
+            event_hashes_.push_back(hash_.value());
         ++events_;
         return;
     }
     std::string line = format_line(at, component, event, fields);
-    hash_ = fold(fold(hash_, line), "\n");
+    hash_.add(line);
+    hash_.add("\n");
     if (options_.keep_event_hashes)
-        event_hashes_.push_back(hash_);
+        event_hashes_.push_back(hash_.value());
     if (capture)
         captured_ = line;
     if (options_.sink != nullptr)

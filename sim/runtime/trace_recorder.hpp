@@ -1,10 +1,10 @@
 // TraceRecorder: the canonical record of a simulation run.
 //
 // Every event becomes one text line, "<sim time> <component> <event> <fields>", folded into a
-// running 64-bit FNV-1a hash. Two runs of the same seed and build produce the same lines, so the
-// same hash; a changed hash means the run changed. The recorder can keep every line (for --trace
-// files and tests), keep only the per-event hashes (to locate the first divergence cheaply), or
-// keep nothing but the running hash (the fast default for sweeps).
+// running 64-bit hash (TraceHash). Two runs of the same seed and build produce the same lines, so
+// the same hash; a changed hash means the run changed. The recorder can keep every line (for
+// --trace files and tests), keep only the per-event hashes (to locate the first divergence
+// cheaply), or keep nothing but the running hash (the fast default for sweeps).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/runtime/time.hpp"
+#include "sim/runtime/trace_hash.hpp"
 
 namespace scaleup::sim {
 
@@ -34,7 +35,7 @@ class TraceRecorder {
     void record(Instant at, std::string_view component, std::string_view event,
                 std::string_view fields);
 
-    std::uint64_t hash() const noexcept { return hash_; }
+    std::uint64_t hash() const noexcept { return hash_.value(); }
     std::uint64_t events() const noexcept { return events_; }
     const std::vector<std::string>& lines() const noexcept { return lines_; }
     const std::vector<std::uint64_t>& event_hashes() const noexcept { return event_hashes_; }
@@ -46,7 +47,7 @@ class TraceRecorder {
 
   private:
     Options options_;
-    std::uint64_t hash_ = 0xcbf29ce484222325ULL;  // FNV-1a offset basis
+    TraceHash hash_;
     std::uint64_t events_ = 0;
     std::vector<std::string> lines_;
     std::vector<std::uint64_t> event_hashes_;
