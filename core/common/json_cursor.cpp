@@ -181,9 +181,9 @@ void JsonCursor::enter_array(std::string_view pointer) {
     first_ = true;
 }
 
-bool JsonCursor::next_member(std::string_view& key) {
+bool JsonCursor::next_in_container(char close, std::string_view missing_comma) {
     skip_space();
-    if (at_ < text_.size() && text_[at_] == '}') {
+    if (at_ < text_.size() && text_[at_] == close) {
         ++at_;
         open_.pop_back();
         first_ = false;
@@ -191,33 +191,26 @@ bool JsonCursor::next_member(std::string_view& key) {
     }
     if (!first_) {
         if (at_ >= text_.size() || text_[at_] != ',')
-            syntax_error("expected ',' or '}' after an object member");
+            syntax_error(missing_comma);
         ++at_;
         skip_space();
     }
+    first_ = false;
+    return true;
+}
+
+bool JsonCursor::next_member(std::string_view& key) {
+    if (!next_in_container('}', "expected ',' or '}' after an object member"))
+        return false;
     if (at_ >= text_.size() || text_[at_] != '"')
         syntax_error("expected a string as an object key");
-    first_ = false;
     key = read_string_token(key_scratch_);
     expect(':');
     return true;
 }
 
 bool JsonCursor::next_element() {
-    skip_space();
-    if (at_ < text_.size() && text_[at_] == ']') {
-        ++at_;
-        open_.pop_back();
-        first_ = false;
-        return false;
-    }
-    if (!first_) {
-        if (at_ >= text_.size() || text_[at_] != ',')
-            syntax_error("expected ',' or ']' after an array element");
-        ++at_;
-    }
-    first_ = false;
-    return true;
+    return next_in_container(']', "expected ',' or ']' after an array element");
 }
 
 std::string JsonCursor::string(std::string_view pointer) {

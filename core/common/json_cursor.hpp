@@ -67,6 +67,9 @@ class JsonCursor {
     [[noreturn]] void syntax_error(std::string_view what) const;
     [[noreturn]] void kind_error(std::string_view pointer, std::string_view expected);
     void skip_space();
+    /// At a container's next value: false, and the container closed, at `close`; otherwise the
+    /// comma a value after the first needs is consumed.
+    bool next_in_container(char close, std::string_view missing_comma);
     char next_char();
     void expect(char c);
     void check_word(std::string_view word) const;

@@ -2,24 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "core/common/json_cursor.hpp"
+
 namespace scaleup {
 
 namespace {
-// RFC 6901: '~' becomes "~0" and '/' becomes "~1" inside a pointer token.
-std::string escape_token(const std::string& key) {
-    std::string out;
-    for (const char c : key) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 const char* type_name(const nlohmann::json& v) {
     return v.type_name();
 }
@@ -50,7 +37,7 @@ JsonReader::JsonReader(const nlohmann::json& object, std::string pointer)
 }
 
 std::string JsonReader::pointer_of(const std::string& key) const {
-    return pointer_ + "/" + escape_token(key);
+    return JsonCursor::pointer_to(pointer_, key);
 }
 
 bool JsonReader::has(const std::string& key) const {

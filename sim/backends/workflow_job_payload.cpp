@@ -1,6 +1,10 @@
 #include "sim/backends/workflow_job_payload.hpp"
 
+#include <iterator>
+
 #include <fmt/format.h>
+
+#include "core/common/json_cursor.hpp"
 
 namespace scaleup::sim {
 
@@ -28,30 +32,14 @@ CivilDate civil_from_days(std::int64_t days) {
 // webhooks per job, and building and dumping a document for each was a fifth of a run's time.
 // Strings that come from a scenario (owner, repo, labels, runner name) are escaped; the rest are
 // numbers and fixed words.
-using Out = fmt::memory_buffer;
+using Out = std::string;
 
 void put_string(Out& out, std::string_view text) {
-    out.push_back('"');
-    std::size_t plain_from = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte >= 0x20 && byte != '"' && byte != '\\')
-            continue;
-        out.append(text.substr(plain_from, i - plain_from));
-        plain_from = i + 1;
-        if (byte >= 0x20) {
-            out.push_back('\\');
-            out.push_back(text[i]);
-        } else {
-            fmt::format_to(fmt::appender(out), "\\u{:04x}", byte);
-        }
-    }
-    out.append(text.substr(plain_from));
-    out.push_back('"');
+    append_json_string(out, text);  // the core's escaping: the intake reads what this writes
 }
 
 void put_account(Out& out, const std::string& login, std::int64_t id, bool organization) {
-    auto it = fmt::appender(out);
+    auto it = std::back_inserter(out);
     fmt::format_to(it, "{{\"login\":");
     put_string(out, login);
     fmt::format_to(it, ",\"id\":{},\"node_id\":\"MDEyOk9yZ2FuaXphdGlvbj{}\",\"url\":", id, id);
@@ -63,19 +51,19 @@ void put_account(Out& out, const std::string& login, std::int64_t id, bool organ
 }
 
 void put_text(Out& out, std::string_view text) {
-    out.append(text.data(), text.data() + text.size());
+    out.append(text);
 }
 
 void put_number(Out& out, std::int64_t n) {
     const fmt::format_int digits(n);
-    out.append(digits.data(), digits.data() + digits.size());
+    out.append(digits.data(), digits.size());
 }
 
 // "YYYY-MM-DDTHH:MM:SSZ" written digit by digit (three per body).
 void put_iso8601(Out& out, Instant t) {
     char text[32];
     const std::size_t size = format_iso8601_to(t, text);
-    out.append(text, text + size);
+    out.append(text, size);
 }
 
 void put_time_or_null(Out& out, const std::optional<Instant>& t) {
@@ -107,7 +95,7 @@ void put_workflow_job(Out& out, const WorkflowJobEvent& e, const RepositoryUrls&
     put_url(out, urls.api, "/actions/runs/", e.run_id);
     put_text(out, ",\"run_attempt\":1,\"node_id\":\"CR_kwDO");
     put_number(out, e.job_id);
-    fmt::format_to(fmt::appender(out),
+    fmt::format_to(std::back_inserter(out),
                    "\",\"head_sha\":\"{:040x}\",\"url\":", static_cast<std::uint64_t>(e.run_id));
     put_url(out, urls.api, "/actions/jobs/", e.job_id);
     put_text(out, ",\"html_url\":");
@@ -150,7 +138,7 @@ void put_workflow_job(Out& out, const WorkflowJobEvent& e, const RepositoryUrls&
 }
 
 void put_repository(Out& out, const WorkflowJobEvent& e) {
-    auto it = fmt::appender(out);
+    auto it = std::back_inserter(out);
     fmt::format_to(it, "{{\"id\":{},\"node_id\":\"R_kgDO{}\",\"name\":", e.repository_id,
                    e.repository_id);
     put_string(out, e.repo);
@@ -169,12 +157,12 @@ RepositoryText repository_text_of(const WorkflowJobEvent& e) {
     RepositoryText text;
     Out out;
     put_string(out, fmt::format("https://api.github.com/repos/{}/{}", e.owner, e.repo));
-    text.urls.api.assign(out.data(), out.size() - 1);  // without the closing quote
+    text.urls.api.assign(out, 0, out.size() - 1);  // without the closing quote
     out.clear();
     put_string(out, fmt::format("https://github.com/{}/{}", e.owner, e.repo));
-    text.urls.html.assign(out.data(), out.size() - 1);
+    text.urls.html.assign(out, 0, out.size() - 1);
     out.clear();
-    auto it = fmt::appender(out);
+    auto it = std::back_inserter(out);
     fmt::format_to(it, ",\"repository\":");
     put_repository(out, e);
     if (e.owner_is_organization) {
@@ -183,7 +171,7 @@ RepositoryText repository_text_of(const WorkflowJobEvent& e) {
     }
     fmt::format_to(it, ",\"sender\":");
     put_account(out, "octocat", 583231, false);
-    text.unchanging = fmt::to_string(out);
+    text.unchanging = std::move(out);
     return text;
 }
 
@@ -232,19 +220,20 @@ std::string workflow_job_payload(const WorkflowJobEvent& e) {
 
 std::string WorkflowJobPayloadWriter::write(const WorkflowJobEvent& e) {
     // GitHub's order: action, workflow_job, repository, organization, sender, installation.
-    Out out;
-    auto it = fmt::appender(out);
-    fmt::format_to(it, "{{\"action\":");
-    put_string(out, e.action);
-    fmt::format_to(it, ",\"workflow_job\":");
     const RepositoryText& repository = repository_text(e);
+    Out out;
+    out.reserve(repository.unchanging.size() + 1024);  // the job's part is under 1 KB
+    put_text(out, "{\"action\":");
+    put_string(out, e.action);
+    put_text(out, ",\"workflow_job\":");
     put_workflow_job(out, e, repository.urls);
     put_text(out, repository.unchanging);
-    fmt::format_to(it,
-                   ",\"installation\":{{\"id\":{},"
-                   "\"node_id\":\"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{}\"}}}}",
-                   e.installation_id, e.installation_id);
-    return fmt::to_string(out);
+    put_text(out, ",\"installation\":{\"id\":");
+    put_number(out, e.installation_id);
+    put_text(out, ",\"node_id\":\"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u");
+    put_number(out, e.installation_id);
+    put_text(out, "\"}}");
+    return out;
 }
 
 const RepositoryText& WorkflowJobPayloadWriter::repository_text(const WorkflowJobEvent& e) {
