@@ -258,14 +258,6 @@ std::int64_t JsonCursor::integer(std::string_view pointer, std::int64_t min, std
     return static_cast<std::int64_t>(magnitude);
 }
 
-bool JsonCursor::boolean(std::string_view pointer) {
-    if (peek() != Kind::boolean)
-        kind_error(pointer, "true or false");
-    const bool value = text_[at_] == 't';
-    expect_word(value ? "true" : "false");
-    return value;
-}
-
 std::vector<std::string> JsonCursor::strings(std::string_view pointer) {
     if (peek() != Kind::array)
         kind_error(pointer, "an array of strings");

@@ -44,7 +44,6 @@ class JsonCursor {
     std::string string(std::string_view pointer);
     /// An integer from min to max; a number with a fraction or exponent is not an integer.
     std::int64_t integer(std::string_view pointer, std::int64_t min, std::int64_t max);
-    bool boolean(std::string_view pointer);
     std::vector<std::string> strings(std::string_view pointer);
 
     /// Skips the next value, checking it.

@@ -20,7 +20,6 @@ constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
 // a null member counts as absent and a repeated one as its last value, as in a parsed document.
 JobMessage read_message(const std::string& body) {
     JsonCursor in(body);
-
     JobMessage m;
     bool has_job_id = false;
     bool has_owner = false;
