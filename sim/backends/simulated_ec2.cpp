@@ -73,9 +73,9 @@ FleetPort& SimulatedEc2::port_for(TerminatedBy caller) {
     return *port;
 }
 
-const InstanceRecord* SimulatedEc2::find(const std::string& instance_id) const {
-    const auto it = instances_.find(instance_id);
-    return it == instances_.end() ? nullptr : &it->second;
+const InstanceRecord* SimulatedEc2::find(std::string_view instance_id) const {
+    const auto index = index_of(instance_id);
+    return index ? &instances_[*index] : nullptr;
 }
 
 // ---- admission: outages and throttling ---------------------------------------------------------
@@ -121,14 +121,14 @@ std::optional<ServiceError> SimulatedEc2::validate(const LaunchRequest& request)
 std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& request) {
     if (request.client_token.empty())
         return std::nullopt;
-    const auto it = launches_by_token_.find(request.client_token);
-    if (it == launches_by_token_.end())
+    const RememberedLaunch* remembered = launches_by_token_.find(request.client_token);
+    if (remembered == nullptr)
         return std::nullopt;
-    if (rt_.now() - it->second.at >= options_.client_token_ttl) {
-        launches_by_token_.erase(it);  // forgotten: the token launches again
+    if (rt_.now() - remembered->at >= options_.client_token_ttl) {
+        launches_by_token_.erase(request.client_token);  // forgotten: the token launches again
         return std::nullopt;
     }
-    if (it->second.count != request.count || it->second.tags != request.tags) {
+    if (remembered->count != request.count || remembered->tags != request.tags) {
         return Result<LaunchResult>{
             make_error(ErrorKind::invalid, "ec2", "IdempotentParameterMismatch",
                        "The client token was already used with different parameters.")};
@@ -136,9 +136,9 @@ std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& re
     if (rt_.tracing()) {
         rt_.trace("ec2", "create_fleet_replayed",
                   fmt::format("token={} instances={}", request.client_token,
-                              it->second.result.instance_ids.size()));
+                              remembered->result.instance_ids.size()));
     }
-    return Result<LaunchResult>{it->second.result};
+    return Result<LaunchResult>{remembered->result};
 }
 
 int SimulatedEc2::pool_capacity_now(std::size_t pool) const {
@@ -232,14 +232,15 @@ Task<Result<std::vector<InstanceInfo>>> SimulatedEc2::describe_instances(
     }
     std::vector<InstanceInfo> out;
     // Only live instances, from their index: a day's run launches tens of thousands.
-    for (const auto& id : live_ids_) {
-        const InstanceRecord& instance = instances_.at(id);
+    for (const std::size_t index : live_positions_) {
+        const InstanceRecord& instance = instances_[index];
         const bool matches = std::all_of(tags.begin(), tags.end(), [&](const auto& tag) {
             const auto it = instance.tags.find(tag.first);
             return it != instance.tags.end() && it->second == tag.second;
         });
         if (matches)
-            out.push_back(InstanceInfo{id, instance.state, instance.launched_at, instance.tags});
+            out.push_back(
+                InstanceInfo{instance.id, instance.state, instance.launched_at, instance.tags});
     }
     co_return out;
 }
@@ -262,7 +263,7 @@ Task<Status> SimulatedEc2::terminate_as(TerminatedBy caller,
     // All or nothing: one unknown id fails the call and terminates none of them. Terminated
     // instances stay known, so terminating one again succeeds.
     for (const auto& id : instance_ids) {
-        if (instances_.count(id) == 0) {
+        if (!index_of(id)) {
             co_return make_error(ErrorKind::invalid, "ec2", "InvalidInstanceID.NotFound",
                                  fmt::format("The instance ID '{}' does not exist", id));
         }
@@ -279,14 +280,14 @@ Task<Status> SimulatedEc2::tag_instance(std::string instance_id, std::string key
         co_return *error;
     if (auto error = throttled(mutating_bucket_, "CreateTags"))
         co_return *error;
-    const auto it = instances_.find(instance_id);
-    if (it == instances_.end()) {
+    const auto index = index_of(instance_id);
+    if (!index) {
         co_return make_error(ErrorKind::invalid, "ec2", "InvalidInstanceID.NotFound",
                              fmt::format("The instance ID '{}' does not exist", instance_id));
     }
     if (rt_.tracing())
         rt_.trace("ec2", "tag", fmt::format("instance={} key={}", instance_id, key));
-    it->second.tags[key] = std::move(value);
+    instances_[*index].tags[key] = std::move(value);
     co_return ok_status();
 }
 

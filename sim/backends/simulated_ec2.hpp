@@ -35,13 +35,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/ports/fleet.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/runner_service.hpp"
@@ -146,8 +149,10 @@ class SimulatedEc2 final : public FleetPort {
     FleetPort& port_for(TerminatedBy caller);
 
     // ---- observability for checkers ----------------------------------------------------------
-    const std::map<std::string, InstanceRecord>& instances() const { return instances_; }
-    const InstanceRecord* find(const std::string& instance_id) const;
+    /// Every instance ever launched, in launch order (which is also the order of their ids).
+    const std::deque<InstanceRecord>& instances() const { return instances_; }
+    /// The instance with this id, or nullptr if EC2 never launched it.
+    const InstanceRecord* find(std::string_view instance_id) const;
     int live_instances() const { return live_; }
     int max_live_instances() const { return max_live_; }
     /// Every change of the live count, in order.
@@ -201,8 +206,11 @@ class SimulatedEc2 final : public FleetPort {
     Task<void> finish_shutdown(std::string id, Duration after);
     void begin_termination(InstanceRecord& instance, TerminatedBy by);
     void count_live(int delta);
-    InstanceRecord& record(const std::string& id) { return instances_.at(id); }
-    CancellationToken token(const std::string& id);
+    /// Where an id minted by start_instance sits in instances_; nullopt for any other text.
+    std::optional<std::size_t> index_of(std::string_view id) const;
+    /// The record of an instance this EC2 launched; throws std::out_of_range for any other id.
+    InstanceRecord& record(std::string_view id);
+    CancellationToken token(std::string_view id);
 
     // simulated_ec2_agent.cpp: the runner agent.
     Task<void> run_agent(std::string id);
@@ -219,12 +227,13 @@ class SimulatedEc2 final : public FleetPort {
     TokenBucket create_bucket_;
     TokenBucket describe_bucket_;
     TokenBucket mutating_bucket_;
-    std::map<std::string, InstanceRecord> instances_;
-    // Pending or running instances, ordered like instances_ (zero-padded ids: launch order).
-    std::set<std::string> live_ids_;
-    std::map<std::string, CancellationSource> lifecycles_;
+    // An instance's id is "i-" and its launch number in 17 hex digits, so its record is found by
+    // position: a day launches tens of thousands, and a map by id paid a string compare per level.
+    std::deque<InstanceRecord> instances_;
+    std::deque<CancellationSource> lifecycles_;  // one per instance, same positions
+    std::set<std::size_t> live_positions_;       // positions of pending or running instances
     std::vector<int> pool_in_use_;
-    std::map<std::string, RememberedLaunch> launches_by_token_;
+    LookupTable<std::string, RememberedLaunch> launches_by_token_;
     std::vector<LiveSample> live_history_;
     std::map<TerminatedBy, std::unique_ptr<CallerPort>> caller_ports_;
     std::uint64_t next_instance_ = 0;

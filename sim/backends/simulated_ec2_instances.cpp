@@ -4,6 +4,8 @@
 //
 // Each instance has a CancellationSource. Terminating it (whoever asks) cancels every wait of its
 // lifecycle and of its agent, so nothing runs on an instance that no longer exists.
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "sim/backends/simulated_ec2.hpp"
@@ -28,8 +30,35 @@ const char* state_name(InstanceState state) {
 }
 }  // namespace
 
-CancellationToken SimulatedEc2::token(const std::string& id) {
-    return lifecycles_.at(id).token();
+std::optional<std::size_t> SimulatedEc2::index_of(std::string_view id) const {
+    // Exactly what start_instance mints; anything else (upper case, another width) is unknown.
+    constexpr std::size_t kDigits = 17;
+    if (id.size() != 2 + kDigits || !id.starts_with("i-"))
+        return std::nullopt;
+    std::uint64_t number = 0;
+    for (const char c : id.substr(2)) {
+        const bool digit = c >= '0' && c <= '9';
+        if (!digit && !(c >= 'a' && c <= 'f'))
+            return std::nullopt;
+        number = number * 16 + static_cast<std::uint64_t>(digit ? c - '0' : c - 'a' + 10);
+    }
+    if (number == 0 || number > instances_.size())
+        return std::nullopt;
+    return static_cast<std::size_t>(number - 1);
+}
+
+InstanceRecord& SimulatedEc2::record(std::string_view id) {
+    const auto index = index_of(id);
+    if (!index)
+        throw std::out_of_range(fmt::format("SimulatedEc2: no instance {}", id));
+    return instances_[*index];
+}
+
+CancellationToken SimulatedEc2::token(std::string_view id) {
+    const auto index = index_of(id);
+    if (!index)
+        throw std::out_of_range(fmt::format("SimulatedEc2: no instance {}", id));
+    return lifecycles_[*index].token();
 }
 
 std::string SimulatedEc2::start_instance(std::size_t pool,
@@ -40,10 +69,10 @@ std::string SimulatedEc2::start_instance(std::size_t pool,
     instance.pool = pool;
     instance.tags = tags;
     instance.launched_at = rt_.now();
-    instances_.emplace(id, std::move(instance));
-    lifecycles_.emplace(id, CancellationSource{});
+    instances_.push_back(std::move(instance));
+    lifecycles_.emplace_back();
     ++pool_in_use_[pool];
-    live_ids_.insert(id);
+    live_positions_.insert(instances_.size() - 1);
     count_live(+1);
     if (rt_.tracing()) {
         const auto& p = options_.pools[pool];
@@ -104,14 +133,15 @@ void SimulatedEc2::begin_termination(InstanceRecord& instance, TerminatedBy by) 
     instance.state = InstanceState::shutting_down;
     instance.terminating_at = rt_.now();
     instance.terminated_by = by;
-    live_ids_.erase(instance.id);
+    const std::size_t index = *index_of(instance.id);
+    live_positions_.erase(index);
     count_live(-1);
     if (rt_.tracing()) {
         rt_.trace(
             "ec2", "terminating",
             fmt::format("instance={} by={} was={}", instance.id, to_string(by), state_name(was)));
     }
-    lifecycles_.at(instance.id).cancel(rt_);
+    lifecycles_[index].cancel(rt_);
     // A registered runner that has not finished its job disappears with the machine.
     if (instance.runner_id != 0 && !instance.job_finished_at && !instance.runner_lost) {
         instance.runner_lost = true;

@@ -36,11 +36,11 @@ Task<Result<int>> SimulatedPostgres::reserve_slots(std::string reservation_id, i
 int SimulatedPostgres::apply_reserve(const std::string& id, int wanted, int maximum,
                                      Instant lease_until) {
     // A retry finds the row its first attempt wrote and returns that grant.
-    if (const auto it = reservations_.find(id); it != reservations_.end())
-        return it->second.granted;
+    if (const Reservation* existing = reservations_.find(id))
+        return existing->granted;
     prune_expired_leases();
     const int granted = std::clamp(maximum - live_slots(), 0, std::max(wanted, 0));
-    reservations_.emplace(id, Reservation{granted, lease_until, false});
+    reservations_.try_emplace(id, Reservation{granted, lease_until, false});
     if (granted > 0 && lease_until > rt_.now())
         open_leases_.emplace(lease_until, id);
     count_applied("reserve_slots", id);
@@ -64,8 +64,7 @@ Task<Status> SimulatedPostgres::commit_launch(std::string reservation_id,
 
 void SimulatedPostgres::apply_commit_launch(const std::string& id,
                                             const std::vector<LaunchedInstance>& instances) {
-    auto [it, created] = reservations_.try_emplace(id, Reservation{0, rt_.now(), false});
-    Reservation& reservation = it->second;
+    auto [reservation, created] = reservations_.try_emplace(id, Reservation{0, rt_.now(), false});
     // The instances exist whatever the caller got wrong, so they are recorded and hold slots; the
     // anomaly is counted for checkers.
     if (created)
@@ -148,8 +147,11 @@ Task<Result<bool>> SimulatedPostgres::record_delivery(std::string delivery_guid,
 bool SimulatedPostgres::apply_record_delivery(const std::string& guid, std::int64_t job_id,
                                               const std::string& body, Instant received_at) {
     const std::uint64_t sequence = next_delivery_;
-    const auto [it, inserted] = deliveries_.try_emplace(
-        guid, Delivery{OutboxEntry{guid, job_id, body, received_at}, sequence, false});
+    const bool inserted =
+        deliveries_
+            .try_emplace(guid,
+                         Delivery{OutboxEntry{guid, job_id, body, received_at}, sequence, false})
+            .second;
     if (!inserted)
         return false;
     ++next_delivery_;
@@ -182,10 +184,10 @@ Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
     const Commit commit = co_await send_commit(tx);
     if (commit.applies()) {
         // UPDATE ... SET sent = true WHERE guid = $1 AND NOT sent
-        const auto it = deliveries_.find(delivery_guid);
-        if (it != deliveries_.end() && !it->second.sent) {
-            it->second.sent = true;
-            outbox_.erase({it->second.entry.received_at, it->second.sequence});
+        Delivery* delivery = deliveries_.find(delivery_guid);
+        if (delivery != nullptr && !delivery->sent) {
+            delivery->sent = true;
+            outbox_.erase({delivery->entry.received_at, delivery->sequence});
             count_applied("mark_outbox_sent", delivery_guid);
         }
     }

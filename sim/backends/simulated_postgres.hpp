@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/sim_common.hpp"
@@ -269,13 +270,15 @@ class SimulatedPostgres final : public LedgerPort {
     std::vector<int> idle_;  // connections not checked out, most recently used last
     std::uint64_t next_transaction_ = 1;
 
-    std::map<std::string, Reservation> reservations_;
+    // Every reservation and delivery of the run: searched by id, never listed (see
+    // lookup_table.hpp).
+    LookupTable<std::string, Reservation> reservations_;
     // Uncommitted reservations that grant slots, by (lease_until, id): the live ones are counted
     // without a scan of every reservation ever made; expired ones are pruned as writes go by.
     std::set<std::pair<Instant, std::string>> open_leases_;
     std::map<std::string, HeldInstance> instances_;
     std::map<std::int64_t, std::string> configured_;
-    std::map<std::string, Delivery> deliveries_;
+    LookupTable<std::string, Delivery> deliveries_;
     std::map<std::pair<Instant, std::uint64_t>, std::string> outbox_;  // unsent, oldest first
     std::uint64_t next_delivery_ = 1;
     std::map<std::int64_t, Instant> enqueued_;

@@ -31,7 +31,7 @@ class NoOrphansChecker final : public Checker {
         const Duration idle_allowed = world.options().config.runner_idle_timeout +
                                       world.options().scale_down_interval + settings.orphan_grace;
         std::int64_t orphans = 0;
-        for (const auto& [id, instance] : world.ec2().instances()) {
+        for (const InstanceRecord& instance : world.ec2().instances()) {
             const Instant due = instance.launched_at + allowed;
             const bool never_registered = instance.runner_id == 0;
             const Instant ended = instance.terminating_at.value_or(end);
@@ -39,8 +39,8 @@ class NoOrphansChecker final : public Checker {
                 ++orphans;
                 add_finding(
                     result, settings,
-                    fmt::format("instance {} launched {} never registered, {} (due by {})", id,
-                                format_instant(instance.launched_at),
+                    fmt::format("instance {} launched {} never registered, {} (due by {})",
+                                instance.id, format_instant(instance.launched_at),
                                 instance.terminating_at
                                     ? "terminated " + format_instant(*instance.terminating_at)
                                     : std::string("still running at the end"),
@@ -51,8 +51,8 @@ class NoOrphansChecker final : public Checker {
                 add_finding(
                     result, settings,
                     fmt::format(
-                        "instance {} launched {} registered runner {} but is idle at the end", id,
-                        format_instant(instance.launched_at), instance.runner_id));
+                        "instance {} launched {} registered runner {} but is idle at the end",
+                        instance.id, format_instant(instance.launched_at), instance.runner_id));
             }
         }
         result.passed = orphans == 0;

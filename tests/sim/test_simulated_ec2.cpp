@@ -249,7 +249,7 @@ TEST_CASE("a lost CreateFleet response leaves running instances; the token retry
     REQUIRE(results[1].ok());
     CHECK(results[1].value().instance_ids.size() == 2);
     CHECK(w.ec2.instances().size() == 2);  // nothing new
-    CHECK(w.ec2.instances().count(results[1].value().instance_ids[0]) == 1);
+    CHECK(w.ec2.find(results[1].value().instance_ids[0]) != nullptr);
 }
 
 TEST_CASE("an ICE window empties every pool for its duration", "[sim-ec2]") {
@@ -332,6 +332,31 @@ TEST_CASE("TerminateInstances is idempotent for terminated ids and all-or-nothin
     CHECK(first.terminating_at == t0 + seconds(1) + milliseconds(50));
     CHECK(first.terminated_at == t0 + seconds(6) + milliseconds(50));
     CHECK(w.ec2.find(ids[1])->live());  // not terminated by the failed call
+}
+
+TEST_CASE("only the exact ids EC2 minted name its instances", "[sim-ec2]") {
+    World w(fixed_options());
+    std::vector<Result<LaunchResult>> launched;
+    w.rt.spawn(create(w.ec2, request(2), launched));
+    w.rt.run_until(t0 + seconds(1));
+    const auto ids = launched[0].value().instance_ids;
+    REQUIRE(ids.size() == 2);
+    CHECK(ids[0] == "i-00000000000000001");
+    CHECK(w.ec2.find(ids[1])->id == ids[1]);
+    // Records are found by the launch number in the id; these near misses must not be.
+    for (const char* unknown :
+         {"i-00000000000000000", "i-00000000000000003", "I-00000000000000001", "i-0000000000000001",
+          "i-000000000000000001", "i-0000000000000000A", "x-00000000000000001", ""}) {
+        INFO(unknown);
+        CHECK(w.ec2.find(unknown) == nullptr);
+        std::vector<Status> results;
+        w.rt.spawn(terminate(w.ec2, {std::string(unknown)}, results));
+        w.rt.run_until(w.rt.now() + seconds(1));
+        REQUIRE(results.size() == 1);
+        REQUIRE_FALSE(results[0].ok());
+        CHECK(results[0].error().code == "InvalidInstanceID.NotFound");
+    }
+    CHECK(w.ec2.find(ids[0])->live());
 }
 
 TEST_CASE("the agent boots, finds its config, registers, runs one job and terminates itself",
