@@ -48,16 +48,18 @@ class SimulatedRuntime final : public Runtime {
     std::uint64_t seed() const noexcept { return seed_; }
     std::uint64_t events_processed() const noexcept { return events_processed_; }
     std::size_t pending_events() const noexcept { return heap_.size() - cancelled_in_heap_; }
+    /// Entries in the event heap, cancelled ones not yet swept out included.
+    std::size_t heap_entries() const noexcept { return heap_.size(); }
 
   private:
-    // The queue is a binary heap of events ordered by (time, insertion sequence). Each queued
+    // The queue is a 4-ary heap of events ordered by (time, insertion sequence). Each queued
     // event owns a slot; cancelling marks the slot, and a marked event is dropped when it reaches
-    // the top. Timeouts are cancelled by the hundred thousand: a flag in a vector indexed by slot
-    // costs one array access per event, where the hash set it replaces was 9 % of a simulated
-    // day, and the sift loops touch nothing but the heap (tracking heap positions so that a cancel
-    // could remove at once made them twice as slow with 100,000 sleepers). A TimerId is the slot
-    // and the slot's generation, so the id of a timer that already fired never matches a reused
-    // slot.
+    // the top, or with every other marked one once they are most of the heap. Timeouts are
+    // cancelled by the hundred thousand: a flag in a vector indexed by slot costs one array access
+    // per event, where the hash set it replaces was 9 % of a simulated day, and the sift loops
+    // touch nothing but the heap (tracking heap positions so that a cancel could remove at once
+    // made them twice as slow with 100,000 sleepers). A TimerId is the slot and the slot's
+    // generation, so the id of a timer that already fired never matches a reused slot.
     struct Event {
         Instant at;
         std::uint64_t sequence;
@@ -76,6 +78,10 @@ class SimulatedRuntime final : public Runtime {
     void rethrow_failure();
     Event pop_top() noexcept;
     void drop_cancelled_on_top() noexcept;
+    /// Drops every cancelled event from the heap and frees their slots.
+    void compact_heap() noexcept;
+    void release_slot(std::uint32_t index) noexcept;
+    static constexpr std::size_t kMinCancelledToCompact = 256;
 
     std::uint64_t seed_;
     Instant now_;

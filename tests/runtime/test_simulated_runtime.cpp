@@ -150,6 +150,51 @@ TEST_CASE("cancellation wakes sleeping tasks early, in the order they started wa
     CHECK(rt.now() == sim::kSimulationEpoch + seconds(30));  // the hour-long timers were removed
 }
 
+TEST_CASE("sweeping out a majority of cancelled timers keeps every live one, in order") {
+    // 1,000 sleepers, 900 of them cancelled in waves: the heap is compacted several times while
+    // live timers (and the wake-ups the cancellations queue) sit in it.
+    SimulatedRuntime rt(7);
+    constexpr int kSleepers = 1000;
+    std::vector<CancellationSource> sources(kSleepers);
+    std::vector<std::string> log;
+    for (int i = 0; i < kSleepers; ++i) {
+        // Durations repeat (i % 37), so equal instants must keep their start order.
+        const Duration nap = minutes(10) + seconds(i % 37);
+        rt.spawn([](Runtime& r, CancellationToken token, Duration d, int n,
+                    std::vector<std::string>& l) -> Task<void> {
+            const bool slept = co_await sleep(r, d, token);
+            if (slept)
+                l.push_back(std::to_string(n) + "@" + format_instant(r.now()));
+        }(rt, sources[i].token(), nap, i, log));
+    }
+    for (int wave = 0; wave < 3; ++wave) {
+        rt.spawn([](Runtime& r, std::vector<CancellationSource>& s, int w) -> Task<void> {
+            co_await r.sleep(seconds(1 + w));
+            for (std::size_t i = 0; i < s.size(); ++i) {
+                if (i % 10 != 0 && static_cast<int>(i % 3) == w)
+                    s[i].cancel(r);
+            }
+        }(rt, sources, wave));
+    }
+    rt.run_until(sim::kSimulationEpoch + seconds(5));
+    CHECK(rt.pending_events() == kSleepers / 10);
+    // Swept: without the sweeps all 900 cancelled entries would still be queued (until 10 min).
+    CHECK(rt.heap_entries() < kSleepers / 2);
+    rt.run();
+
+    std::vector<std::string> expected;
+    for (int second = 0; second < 37; ++second) {
+        for (int i = 0; i < kSleepers; i += 10) {
+            if (i % 37 == second) {
+                expected.push_back(
+                    std::to_string(i) + "@" +
+                    format_instant(sim::kSimulationEpoch + minutes(10) + seconds(second)));
+            }
+        }
+    }
+    CHECK(log == expected);
+}
+
 TEST_CASE("a sleep on an already cancelled token returns at once") {
     SimulatedRuntime rt(7);
     CancellationSource source;
