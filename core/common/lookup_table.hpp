@@ -7,12 +7,14 @@
 // simulated day, every reservation, every launch token) pays a string compare per tree level on
 // each lookup. LookupTable keeps the hashed speed and makes the order question moot: it has no
 // begin() or end(), so nothing can read its order. Whatever must be listed in order keeps its own
-// ordered index.
+// ordered index. The one walk allowed is erase_if, whose result does not depend on the order as
+// long as its predicate only reads the entry it is given.
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace scaleup {
@@ -53,12 +55,42 @@ class LookupTable {
     Value& operator[](const Key& key) { return map_[key]; }
     /// Removes `key`; returns whether it was present.
     bool erase(const Key& key) { return map_.erase(key) > 0; }
+    /// Removes every entry for which `doomed(key, value)` is true. The entries are offered in no
+    /// particular order, so `doomed` must decide from the entry alone and change nothing.
+    template <typename Predicate>
+    void erase_if(Predicate doomed) {
+        std::erase_if(map_, [&](const auto& entry) {
+            return doomed(std::as_const(entry.first), std::as_const(entry.second));
+        });
+    }
 
     std::size_t size() const { return map_.size(); }
     bool empty() const { return map_.empty(); }
 
   private:
     std::unordered_map<Key, Value, Hash> map_;
+};
+
+/// LookupTable's set: membership without order.
+template <typename Key, typename Hash = std::hash<Key>>
+class LookupSet {
+  public:
+    bool contains(const Key& key) const { return set_.find(key) != set_.end(); }
+    /// Adds `key`; returns whether it was absent.
+    bool insert(const Key& key) { return set_.insert(key).second; }
+    /// Removes `key`; returns whether it was present.
+    bool erase(const Key& key) { return set_.erase(key) > 0; }
+    /// Removes every key for which `doomed(key)` is true; as LookupTable::erase_if.
+    template <typename Predicate>
+    void erase_if(Predicate doomed) {
+        std::erase_if(set_, [&](const Key& key) { return doomed(key); });
+    }
+
+    std::size_t size() const { return set_.size(); }
+    bool empty() const { return set_.empty(); }
+
+  private:
+    std::unordered_set<Key, Hash> set_;
 };
 
 }  // namespace scaleup

@@ -69,7 +69,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
         co_return report;
     }
     const std::vector<InstanceInfo>& instances = described.value();
-    std::set<std::string> live;
+    LookupSet<std::string> live;
     for (const auto& instance : instances)
         live.insert(instance.id);
 
@@ -124,7 +124,7 @@ bool ScaleDown::unrecorded(const InstanceInfo& instance, const HeldSlots& held) 
     // A consumer commits before its handler deadline; the minute covers a clock that disagrees
     // with EC2's (scale_down.hpp).
     const Duration grace = config_.handler_timeout + config_.call_timeout + minutes(1);
-    return held.read && held.instance_ids.count(instance.id) == 0 &&
+    return held.read && !held.instance_ids.contains(instance.id) &&
            held.read_at - instance.launched_at >= grace;
 }
 
@@ -138,7 +138,7 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
     if (runner == nullptr) {
         // Listed once and gone now: GitHub removed the runner after its one job (or someone
         // deleted it); either way it will never take a job again.
-        if (listed_.count(id) != 0)
+        if (listed_.contains(id))
             return Verdict::finished;
         return given_up ? Verdict::orphan : Verdict::keep;
     }
@@ -150,12 +150,12 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
     }
     if (runner->online) {
         online_seen_.insert(id);
-        const Instant since = idle_since_.emplace(id, rt_.now()).first->second;
+        const Instant since = idle_since_.try_emplace(id, rt_.now()).first;
         return rt_.now() - since >= config_.runner_idle_timeout ? Verdict::idle : Verdict::keep;
     }
     // Offline and idle: a JIT runner is listed offline from the moment its config exists, so this
     // is "booting" until it was seen online; after that, an ephemeral runner is done.
-    if (online_seen_.count(id) != 0)
+    if (online_seen_.contains(id))
         return config_.ephemeral ? Verdict::finished : Verdict::keep;
     return given_up ? Verdict::orphan : Verdict::keep;
 }
@@ -257,7 +257,7 @@ void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& 
     }
 }
 
-Task<void> ScaleDown::delete_ghosts(const Runners& runners, const std::set<std::string>& live,
+Task<void> ScaleDown::delete_ghosts(const Runners& runners, const LookupSet<std::string>& live,
                                     Instant deadline, ScaleDownReport& report) {
     const std::string& prefix = config_.runner_name_prefix;
     std::set<GhostKey> ghosts;
@@ -265,7 +265,7 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const std::set<std::
         for (const auto& runner : list) {
             const bool ours = runner.name.size() > prefix.size() && runner.name.starts_with(prefix);
             if (!ours || runner.online || runner.busy ||
-                live.count(runner.name.substr(prefix.size())) != 0) {
+                live.contains(runner.name.substr(prefix.size()))) {
                 continue;
             }
             const GhostKey key{owner, runner.id};
@@ -294,14 +294,14 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const std::set<std::
 }
 
 Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
-                                      const std::set<std::string>& live, Instant deadline,
+                                      const LookupSet<std::string>& live, Instant deadline,
                                       ScaleDownReport& report) {
-    std::set<std::string> missing;
+    LookupSet<std::string> missing;
     for (const auto& slot : held) {
         const std::string id = slot.instance_id;
-        if (live.count(id) != 0)
+        if (live.contains(id))
             continue;
-        if (missing_last_.count(id) == 0 || rt_.now() >= deadline) {
+        if (!missing_last_.contains(id) || rt_.now() >= deadline) {
             missing.insert(id);  // seen missing once: confirmed (or released) next sweep
             continue;
         }
@@ -320,10 +320,11 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
     missing_last_ = std::move(missing);
 }
 
-void ScaleDown::forget_gone(const std::set<std::string>& live) {
-    std::erase_if(listed_, [&](const std::string& id) { return live.count(id) == 0; });
-    std::erase_if(online_seen_, [&](const std::string& id) { return live.count(id) == 0; });
-    std::erase_if(idle_since_, [&](const auto& entry) { return live.count(entry.first) == 0; });
+void ScaleDown::forget_gone(const LookupSet<std::string>& live) {
+    const auto gone = [&](const std::string& id) { return !live.contains(id); };
+    listed_.erase_if(gone);
+    online_seen_.erase_if(gone);
+    idle_since_.erase_if([&](const std::string& id, Instant) { return gone(id); });
 }
 
 void ScaleDown::count(const char* action) {

@@ -58,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/common/result.hpp"
 #include "core/config/scale_up_config.hpp"
 #include "core/github/installation_token_cache.hpp"
@@ -100,7 +101,7 @@ class ScaleDown {
     struct HeldSlots {
         bool read = false;
         Instant read_at{};
-        std::set<std::string> instance_ids;
+        LookupSet<std::string> instance_ids;
     };
     /// An instance this sweep terminates, and why.
     struct Condemned {
@@ -119,12 +120,12 @@ class ScaleDown {
     Task<void> terminate_all(const std::vector<Condemned>& condemned, Instant deadline,
                              ScaleDownReport& report);
     void record_termination(const Condemned& condemned, ScaleDownReport& report);
-    Task<void> delete_ghosts(const Runners& runners, const std::set<std::string>& live,
+    Task<void> delete_ghosts(const Runners& runners, const LookupSet<std::string>& live,
                              Instant deadline, ScaleDownReport& report);
     Task<void> release_missing(const std::vector<LaunchedInstance>& held,
-                               const std::set<std::string>& live, Instant deadline,
+                               const LookupSet<std::string>& live, Instant deadline,
                                ScaleDownReport& report);
-    void forget_gone(const std::set<std::string>& live);
+    void forget_gone(const LookupSet<std::string>& live);
     void count(const char* action);
     void count_error(const char* call, ScaleDownReport& report);
 
@@ -134,11 +135,13 @@ class ScaleDown {
     FleetPort& fleet_;
     LedgerPort& ledger_;
     MetricsRegistry& metrics_;
-    std::string pool_tag_;               // the `scaleup:labels` value of this pool's instances
-    std::set<std::string> listed_;       // instances whose runner GitHub has listed
-    std::set<std::string> online_seen_;  // instances whose runner was seen online or busy
-    std::map<std::string, Instant> idle_since_;  // online and idle since (first seen so)
-    std::set<std::string> missing_last_;         // held instances EC2 did not report last sweep
+    std::string pool_tag_;  // the `scaleup:labels` value of this pool's instances
+    // What is known of each instance, by id. Each sweep looks up every live instance in these
+    // (hashed: ids share a long prefix, and a tree paid a full compare per level); none is listed.
+    LookupSet<std::string> listed_;       // instances whose runner GitHub has listed
+    LookupSet<std::string> online_seen_;  // instances whose runner was seen online or busy
+    LookupTable<std::string, Instant> idle_since_;  // online and idle since (first seen so)
+    LookupSet<std::string> missing_last_;           // held instances EC2 did not report last sweep
     std::set<GhostKey> ghosts_last_;  // our offline runners without an instance last sweep
     std::set<RunnerOwner> owners_;    // every owner seen: its ghosts are checked later too
 };
