@@ -52,6 +52,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/intake/hmac_sha256.hpp"
 #include "core/intake/webhook_delivery.hpp"
 #include "core/ports/github.hpp"
@@ -328,6 +329,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
                                                        const RunnerOwner& owner) const;
     Status serve_delete_runner(std::int64_t installation_id, const RunnerOwner& owner,
                                std::int64_t runner_id);
+    /// The runner is deleted: GitHub lists it no more and its name is free again.
+    void forget_active(const RunnerRecord& runner);
     bool runner_takes(const RunnerRecord& runner, const JobRecord& job) const;
     JobRecord* oldest_job_for(const RunnerRecord& runner);
     void start_job(JobRecord& job, RunnerRecord& runner);
@@ -370,13 +373,15 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::set<std::int64_t> queued_;                            // queued job ids: oldest first
     std::map<std::int64_t, CancellationSource> queue_timers_;  // queued job -> its 24 h timer
     std::map<std::int64_t, RunnerRecord> runners_;
-    std::set<std::int64_t> active_runners_;  // runners_ not deleted: what GitHub lists
+    // runners_ not deleted (what GitHub lists), by owner: a day registers 50,000 runners, and
+    // scale-down lists one owner's every minute.
+    std::map<RunnerOwner, std::set<std::int64_t>> active_runners_;
     // The (owner, name) of each active runner: a name is unique per owner among them.
     std::set<std::pair<RunnerOwner, std::string>> active_names_;
     std::int64_t next_runner_;
-    std::map<std::string, std::int64_t> jit_configs_;  // encoded config -> runner id
-    std::vector<std::int64_t> waiting_;                // idle runners polling, in wait order
-    std::map<std::int64_t, JobWait*> waits_;           // runner id -> its poll
+    LookupTable<std::string, std::int64_t> jit_configs_;  // encoded config -> runner id
+    std::vector<std::int64_t> waiting_;                   // idle runners polling, in wait order
+    std::map<std::int64_t, JobWait*> waits_;              // runner id -> its poll
 
     std::vector<MintRecord> mints_;
     std::vector<ApiRequestRecord> requests_;

@@ -173,10 +173,10 @@ Task<Result<std::int64_t>> SimulatedGitHub::register_jit_runner(std::string enco
     co_await rt_.sleep(options_.latency.draw(random_));
     if (any_active(options_.outages, rt_.now()))
         co_return github_error(ErrorKind::transient, "503", "Service Unavailable");
-    const auto config = jit_configs_.find(encoded_jit_config);
-    if (config == jit_configs_.end())
+    const std::int64_t* runner_id = jit_configs_.find(encoded_jit_config);
+    if (runner_id == nullptr)
         co_return github_error(ErrorKind::invalid, "400", "Invalid JIT configuration");
-    RunnerRecord& runner = runners_.at(config->second);
+    RunnerRecord& runner = runners_.at(*runner_id);
     if (runner.deleted)
         co_return not_found();
     if (runner.config_used) {
@@ -232,8 +232,7 @@ void SimulatedGitHub::job_finished(std::int64_t runner_id, std::int64_t job_id) 
     runner.busy = false;
     runner.online = false;
     runner.deleted = true;
-    active_runners_.erase(runner.id);
-    active_names_.erase({runner.owner, runner.name});
+    forget_active(runner);
     if (rt_.tracing())
         trace("runner_removed", fmt::format("runner={} reason=ephemeral_done", runner_id));
 }
@@ -289,7 +288,7 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
                         request.runner_name));
     }
     RunnerRecord& runner = runners_[next_runner_];
-    active_runners_.insert(next_runner_);
+    active_runners_[request.owner].insert(next_runner_);
     runner.id = next_runner_++;
     runner.name = request.runner_name;
     runner.owner = request.owner;
@@ -325,15 +324,22 @@ Result<std::vector<QueuedJob>> SimulatedGitHub::serve_queued_jobs(std::int64_t i
     return out;
 }
 
+void SimulatedGitHub::forget_active(const RunnerRecord& runner) {
+    active_runners_[runner.owner].erase(runner.id);
+    active_names_.erase({runner.owner, runner.name});
+}
+
 Result<std::vector<RunnerInfo>> SimulatedGitHub::serve_list_runners(
     std::int64_t installation_id, const RunnerOwner& owner) const {
     if (!covers(installation_id, owner.owner, owner.repo))
         return not_found();
     std::vector<RunnerInfo> out;
-    for (const auto id : active_runners_) {
+    const auto active = active_runners_.find(owner);
+    if (active == active_runners_.end())
+        return out;
+    for (const auto id : active->second) {
         const RunnerRecord& runner = runners_.at(id);
-        if (runner.owner == owner)
-            out.push_back(RunnerInfo{id, runner.name, runner.online, runner.busy});
+        out.push_back(RunnerInfo{id, runner.name, runner.online, runner.busy});
     }
     return out;
 }
@@ -352,8 +358,7 @@ Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const 
             fmt::format("Bad request - Runner \"{}\" is still running a job\"", runner.name));
     }
     runner.deleted = true;
-    active_runners_.erase(runner.id);
-    active_names_.erase({runner.owner, runner.name});
+    forget_active(runner);
     runner.online = false;
     wake(runner_id, 0);
     if (rt_.tracing())

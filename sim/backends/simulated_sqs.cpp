@@ -297,8 +297,7 @@ Task<Status> SimulatedSqs::delete_message(std::string receipt_handle) {
 }
 
 SimulatedSqs::Stored* SimulatedSqs::latest_holder(const std::string& receipt_handle) {
-    const auto handle = handles_.find(receipt_handle);
-    const auto it = queue_.find(handle->second.seq);
+    const auto it = queue_.find(handles_.at(receipt_handle).seq);
     if (it == queue_.end() || it->second.receipt_handle != receipt_handle)
         return nullptr;
     return &it->second;
@@ -308,13 +307,13 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
     if (auto error = admission_error("delete"))
         return std::move(*error);
     expire_due();
-    const auto handle = handles_.find(receipt_handle);
-    if (handle == handles_.end()) {
+    const HandleInfo* handle = handles_.find(receipt_handle);
+    if (handle == nullptr) {
         return reject("delete", "ReceiptHandleIsInvalid",
                       fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.",
                                   receipt_handle));
     }
-    const std::uint64_t seq = handle->second.seq;
+    const std::uint64_t seq = handle->seq;
     MessageRecord& record = records_[seq - 1];
     const Instant now = rt_.now();
     Stored* stored = latest_holder(receipt_handle);
@@ -368,7 +367,7 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
                                   "Must be >= 0 and <= 43200.",
                                   whole_seconds(timeout)));
     }
-    if (handles_.find(receipt_handle) == handles_.end()) {
+    if (!handles_.contains(receipt_handle)) {
         return reject("change_visibility", "ReceiptHandleIsInvalid",
                       fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.",
                                   receipt_handle));

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/ports/queue.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/sim_common.hpp"
@@ -174,9 +175,9 @@ class SimulatedSqs final : public QueuePort {
     Runtime& rt_;
     Options options_;
     Random random_;
-    std::map<std::uint64_t, Stored> queue_;      // by send sequence: oldest first
-    std::vector<MessageRecord> records_;         // index = sequence - 1
-    std::map<std::string, HandleInfo> handles_;  // every handle ever issued
+    std::map<std::uint64_t, Stored> queue_;         // by send sequence: oldest first
+    std::vector<MessageRecord> records_;            // index = sequence - 1
+    LookupTable<std::string, HandleInfo> handles_;  // every handle ever issued; never listed
     std::vector<Ack> acks_;
     std::vector<DeadLetter> dead_letters_;
     std::vector<std::string> expired_ids_;
