@@ -47,14 +47,17 @@ class SimulatedRuntime final : public Runtime {
 
     std::uint64_t seed() const noexcept { return seed_; }
     std::uint64_t events_processed() const noexcept { return events_processed_; }
-    std::size_t pending_events() const noexcept { return heap_.size() - cancelled_in_heap_; }
-    /// Entries in the event heap, cancelled ones not yet swept out included.
-    std::size_t heap_entries() const noexcept { return heap_.size(); }
+    std::size_t pending_events() const noexcept { return queued_entries() - cancelled_queued_; }
+    /// Queued events, cancelled ones not yet swept out included.
+    std::size_t queued_entries() const noexcept {
+        return heap_.size() + (ready_.size() - ready_head_);
+    }
 
   private:
-    // The queue is a 4-ary heap of events ordered by (time, insertion sequence). Each queued
-    // event owns a slot; cancelling marks the slot, and a marked event is dropped when it reaches
-    // the top, or with every other marked one once they are most of the heap. Timeouts are
+    // The queue runs events in (time, insertion sequence) order. Events due later wait in a
+    // 4-ary heap; events due at the current instant join a FIFO, already in that order. Each
+    // queued event owns a slot; cancelling marks the slot, and a marked event is dropped when it
+    // reaches the top, or with every other marked one once they are most of the heap. Timeouts are
     // cancelled by the hundred thousand: a flag in a vector indexed by slot costs one array access
     // per event, where the hash set it replaces was 9 % of a simulated day, and the sift loops
     // touch nothing but the heap (tracking heap positions so that a cancel could remove at once
@@ -76,10 +79,13 @@ class SimulatedRuntime final : public Runtime {
         return a.at != b.at ? a.at > b.at : a.sequence > b.sequence;
     }
     void rethrow_failure();
-    Event pop_top() noexcept;
+    /// Whether the next event is the ready list's front. Precondition: an event is queued.
+    bool next_is_ready() const noexcept;
+    /// Takes the next event off the queue and frees its slot. Precondition: an event is queued.
+    Event pop_next() noexcept;
     void drop_cancelled_on_top() noexcept;
-    /// Drops every cancelled event from the heap and frees their slots.
-    void compact_heap() noexcept;
+    /// Drops every cancelled event from the queue and frees their slots.
+    void compact_queue() noexcept;
     void release_slot(std::uint32_t index) noexcept;
     static constexpr std::size_t kMinCancelledToCompact = 256;
 
@@ -88,9 +94,12 @@ class SimulatedRuntime final : public Runtime {
     Random random_;
     TraceRecorder* trace_;
     std::vector<Event> heap_;
+    // Events due at now_, in sequence order, from ready_head_ on; empty whenever now_ moves.
+    std::vector<Event> ready_;
+    std::size_t ready_head_ = 0;
     std::vector<Slot> slots_;
     std::vector<std::uint32_t> free_slots_;
-    std::size_t cancelled_in_heap_ = 0;
+    std::size_t cancelled_queued_ = 0;  // in heap_ or ready_
     std::uint64_t next_sequence_ = 0;
     std::uint64_t events_processed_ = 0;
     std::exception_ptr failure_;
