@@ -115,9 +115,8 @@ Task<Result<LaunchResult>> BatchHandler::find_launched(const std::string& reserv
         result.instance_ids.push_back(instance.id);
     std::sort(result.instance_ids.begin(), result.instance_ids.end());
     if (rt_.tracing()) {
-        rt_.trace("consumer", "launch_found",
-                  fmt::format("reservation={} instances={}", reservation,
-                              fmt::join(result.instance_ids, ",")));
+        rt_.tracef("consumer", "launch_found", "reservation={} instances={}", reservation,
+                   fmt::join(result.instance_ids, ","));
     }
     co_return result;
 }
@@ -144,8 +143,8 @@ Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,
     }
     members.resize(keep);
     if (rt_.tracing()) {
-        rt_.trace("consumer", "reserved",
-                  fmt::format("reservation={} wanted={} granted={}", reservation, wanted, keep));
+        rt_.tracef("consumer", "reserved", "reservation={} wanted={} granted={}", reservation,
+                   wanted, keep);
     }
     co_return keep > 0;
 }
@@ -236,8 +235,8 @@ Task<void> BatchHandler::discard_instance(const std::string& instance_id, Instan
                                           [&] { return ports_.ledger.release_instance(id); });
     }
     if (rt_.tracing()) {
-        rt_.trace("consumer", "discard_instance",
-                  fmt::format("instance={} terminated={}", id, terminated.ok()));
+        rt_.tracef("consumer", "discard_instance", "instance={} terminated={}", id,
+                   terminated.ok());
     }
 }
 

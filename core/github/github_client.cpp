@@ -34,8 +34,8 @@ Task<Result<T>> GitHubClient::retry_unauthorized(ServiceError rejected, TokenGra
     const bool fresh = rt_.now() - grant.minted_at < config_.fresh_token_window;
     SCALEUP_PROBE(rt_, token_rejected_remint);
     if (rt_.tracing()) {
-        rt_.trace("github-client", "unauthorized",
-                  fmt::format("installation={} fresh_token={}", grant.installation_id, fresh));
+        rt_.tracef("github-client", "unauthorized", "installation={} fresh_token={}",
+                   grant.installation_id, fresh);
     }
     if (fresh) {
         // Not replicated yet: the same token will work in a moment.

@@ -178,11 +178,10 @@ void InstallationTokenCache::count_lookup(const char* result) {
 
 void InstallationTokenCache::trace(const char* event, std::int64_t installation_id,
                                    const std::string& extra) {
-    if (!rt_.tracing())
-        return;
-    rt_.trace("token-cache", event,
-              extra.empty() ? fmt::format("installation={}", installation_id)
-                            : fmt::format("installation={} {}", installation_id, extra));
+    if (extra.empty())
+        rt_.tracef("token-cache", event, "installation={}", installation_id);
+    else
+        rt_.tracef("token-cache", event, "installation={} {}", installation_id, extra);
 }
 
 }  // namespace scaleup

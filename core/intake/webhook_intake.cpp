@@ -27,11 +27,11 @@ Task<void> note_sent(Runtime& rt, LedgerPort& ledger, Duration limit, std::strin
     if (!guid.empty()) {
         auto marked = co_await with_timeout(rt, limit, ledger.mark_outbox_sent(guid));
         if (!(marked && marked->ok()) && rt.tracing())
-            rt.trace("intake", "mark_sent_failed", fmt::format("guid={} job={}", guid, job_id));
+            rt.tracef("intake", "mark_sent_failed", "guid={} job={}", guid, job_id);
     }
     auto noted = co_await with_timeout(rt, limit, ledger.note_enqueued(job_id, at));
     if (!(noted && noted->ok()) && rt.tracing())
-        rt.trace("intake", "note_enqueued_failed", fmt::format("job={}", job_id));
+        rt.tracef("intake", "note_enqueued_failed", "job={}", job_id);
 }
 
 }  // namespace
@@ -203,10 +203,9 @@ WebhookResponse WebhookIntake::finish(const WebhookDelivery& delivery, const Dec
     else if (decision.outcome == IntakeOutcome::unavailable)
         SCALEUP_PROBE(rt_, intake_unavailable);
     if (rt_.tracing()) {
-        rt_.trace("intake", "delivery",
-                  fmt::format("guid={} job={} status={} outcome={} detail=\"{}\"",
-                              header(delivery, "x-github-delivery"), decision.job_id, status,
-                              outcome, decision.detail));
+        rt_.tracef("intake", "delivery", "guid={} job={} status={} outcome={} detail=\"{}\"",
+                   header(delivery, "x-github-delivery"), decision.job_id, status, outcome,
+                   decision.detail);
     }
     return WebhookResponse{status, outcome};
 }

@@ -53,9 +53,8 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
         report.list_failed = true;
         metrics_.increment(kRunsMetric, {{"result", "list_error"}});
         if (rt_.tracing()) {
-            rt_.trace(
-                "sweeper", "list_failed",
-                fmt::format("pages={} error=\"{}\"", report.pages, deliveries.error().describe()));
+            rt_.tracef("sweeper", "list_failed", "pages={} error=\"{}\"", report.pages,
+                       deliveries.error().describe());
         }
         co_return report;
     }
@@ -64,12 +63,11 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
     co_await redeliver(std::move(failed), deadline, report);
     metrics_.increment(kRunsMetric, {{"result", "ok"}});
     if (rt_.tracing()) {
-        rt_.trace("sweeper", "sweep",
-                  fmt::format("pages={} guids={} succeeded={} redelivered={} errors={} recent={} "
-                              "limited={}",
-                              report.pages, report.guids, report.succeeded,
-                              report.redelivered.size(), report.redeliver_errors,
-                              report.recently_redelivered, report.limit_reached));
+        rt_.tracef("sweeper", "sweep",
+                   "pages={} guids={} succeeded={} redelivered={} errors={} recent={} "
+                   "limited={}",
+                   report.pages, report.guids, report.succeeded, report.redelivered.size(),
+                   report.redeliver_errors, report.recently_redelivered, report.limit_reached);
     }
     co_return report;
 }
@@ -173,8 +171,7 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
         });
         count_call("redeliver_hook_delivery", done ? nullptr : &done.error());
         if (rt_.tracing()) {
-            rt_.trace("sweeper", "redeliver",
-                      fmt::format("guid={} delivery={} ok={}", guid, id, done.ok()));
+            rt_.tracef("sweeper", "redeliver", "guid={} delivery={} ok={}", guid, id, done.ok());
         }
         if (done) {
             SCALEUP_PROBE(rt_, sweeper_redelivered);

@@ -38,8 +38,7 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
         // Without the supply nothing can be decided; requeuing blind could double every runner.
         metrics_.increment(kRunsMetric, {{"result", "error"}});
         if (rt_.tracing()) {
-            rt_.trace("reconciler", "held_failed",
-                      fmt::format("error=\"{}\"", held.error().describe()));
+            rt_.tracef("reconciler", "held_failed", "error=\"{}\"", held.error().describe());
         }
         co_return report;
     }
@@ -60,12 +59,12 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
     const bool clean = report.errors == 0 && report.owners_failed == 0 && pass.complete;
     metrics_.increment(kRunsMetric, {{"result", clean ? "ok" : "error"}});
     if (rt_.tracing()) {
-        rt_.trace("reconciler", "run",
-                  fmt::format("requeued={} has_runner={} covered={} in_flight={} too_young={} "
-                              "not_served={} limited={} errors={} owners_failed={}",
-                              report.requeued.size(), report.has_runner, report.covered,
-                              report.in_flight, report.too_young, report.not_served,
-                              report.limit_reached, report.errors, report.owners_failed));
+        rt_.tracef("reconciler", "run",
+                   "requeued={} has_runner={} covered={} in_flight={} too_young={} "
+                   "not_served={} limited={} errors={} owners_failed={}",
+                   report.requeued.size(), report.has_runner, report.covered, report.in_flight,
+                   report.too_young, report.not_served, report.limit_reached, report.errors,
+                   report.owners_failed);
     }
     co_return report;
 }
@@ -81,8 +80,8 @@ Task<void> Reconciler::reconcile_owner(RunnerOwner owner, Pass& pass) {
         ++pass.report.owners_failed;
         pass.complete = false;
         if (rt_.tracing()) {
-            rt_.trace("reconciler", "list_failed",
-                      fmt::format("owner={} error=\"{}\"", owner.key(), listed.error().describe()));
+            rt_.tracef("reconciler", "list_failed", "owner={} error=\"{}\"", owner.key(),
+                       listed.error().describe());
         }
         co_return;
     }
@@ -199,9 +198,8 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
     const int idle = idle_supply(pass.held, runners.value(), jobs);
     const int shortfall = std::max(0, demand - idle - pending);
     if (rt_.tracing()) {
-        rt_.trace("reconciler", "group",
-                  fmt::format("owner={} demand={} idle={} pending={} shortfall={}", owner.key(),
-                              demand, idle, pending, shortfall));
+        rt_.tracef("reconciler", "group", "owner={} demand={} idle={} pending={} shortfall={}",
+                   owner.key(), demand, idle, pending, shortfall);
     }
     // Jobs with no runner first: the consumer launches for them at once. Then the oldest first.
     std::stable_sort(eligible.begin(), eligible.end(), [](const JobState* a, const JobState* b) {
@@ -258,9 +256,8 @@ Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Inst
                                       [&] { return ledger_.note_enqueued(job_id, at); });
     SCALEUP_PROBE(rt_, reconciler_requeued);
     if (rt_.tracing()) {
-        rt_.trace("reconciler", "requeue",
-                  fmt::format("job={} owner={} repo={} attempt={}", job.job_id, job.owner, job.repo,
-                              message.attempt));
+        rt_.tracef("reconciler", "requeue", "job={} owner={} repo={} attempt={}", job.job_id,
+                   job.owner, job.repo, message.attempt);
     }
     co_return true;
 }

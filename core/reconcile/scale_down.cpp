@@ -82,13 +82,12 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
 
     metrics_.increment(kRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
     if (rt_.tracing()) {
-        rt_.trace("scale-down", "sweep",
-                  fmt::format("instances={} orphans={} finished={} missing={} busy={} ghosts={} "
-                              "errors={}",
-                              instances.size(), report.terminated_orphan.size(),
-                              report.terminated_finished.size(), report.released_missing.size(),
-                              report.kept_busy.size(), report.deleted_ghost_runners.size(),
-                              report.errors));
+        rt_.tracef("scale-down", "sweep",
+                   "instances={} orphans={} finished={} missing={} busy={} ghosts={} "
+                   "errors={}",
+                   instances.size(), report.terminated_orphan.size(),
+                   report.terminated_finished.size(), report.released_missing.size(),
+                   report.kept_busy.size(), report.deleted_ghost_runners.size(), report.errors);
     }
     co_return report;
 }
@@ -251,9 +250,8 @@ void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& 
         .push_back(condemned.instance_id);
     count(orphan ? "terminated_orphan" : idle ? "terminated_idle" : "terminated_finished");
     if (rt_.tracing()) {
-        rt_.trace("scale-down", "terminated",
-                  fmt::format("instance={} owner={} reason={} runner={}", condemned.instance_id,
-                              condemned.owner, reason, condemned.runner_id));
+        rt_.tracef("scale-down", "terminated", "instance={} owner={} reason={} runner={}",
+                   condemned.instance_id, condemned.owner, reason, condemned.runner_id);
     }
 }
 
@@ -284,9 +282,8 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const LookupSet<std:
             SCALEUP_PROBE(rt_, scale_down_deleted_ghost);
             count("deleted_ghost_runner");
             if (rt_.tracing()) {
-                rt_.trace(
-                    "scale-down", "deleted_ghost",
-                    fmt::format("owner={} runner={} name={}", owner.key(), runner_id, runner.name));
+                rt_.tracef("scale-down", "deleted_ghost", "owner={} runner={} name={}", owner.key(),
+                           runner_id, runner.name);
             }
         }
     }
@@ -315,7 +312,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
         report.released_missing.push_back(id);
         count("released_missing");
         if (rt_.tracing())
-            rt_.trace("scale-down", "released_missing", fmt::format("instance={}", id));
+            rt_.tracef("scale-down", "released_missing", "instance={}", id);
     }
     missing_last_ = std::move(missing);
 }

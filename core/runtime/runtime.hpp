@@ -12,7 +12,10 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "core/runtime/probes.hpp"
 #include "core/runtime/random.hpp"
@@ -44,6 +47,18 @@ class Runtime {
     virtual bool tracing() const noexcept { return false; }
     /// One event of the run: which component, what happened, and its fields ("key=value ...").
     virtual void trace(std::string_view component, std::string_view event, std::string_view fields);
+    /// trace() with the fields formatted by fmt into a buffer the runtime reuses: a run traces tens
+    /// of thousands of lines, and a string per line was an allocation each. Formats nothing when
+    /// not tracing.
+    template <typename... Args>
+    void tracef(std::string_view component, std::string_view event,
+                fmt::format_string<Args...> fields, Args&&... args) {
+        if (!tracing())
+            return;
+        trace_fields_.clear();
+        fmt::format_to(fmt::appender(trace_fields_), fields, std::forward<Args>(args)...);
+        trace(component, event, std::string_view(trace_fields_.data(), trace_fields_.size()));
+    }
 
     /// Runs `task` concurrently, starting after the current event. The runtime owns it: a task
     /// still suspended when the runtime is destroyed is destroyed with it. An exception escaping a
@@ -87,6 +102,7 @@ class Runtime {
     SpawnedLink spawned_;  // sentinel of an intrusive list, in spawn order
     ProbeCounts probes_;
     std::size_t live_tasks_ = 0;
+    fmt::memory_buffer trace_fields_;  // tracef's, reused line after line
 };
 
 // ---------------------------------------------------------------------------------------------

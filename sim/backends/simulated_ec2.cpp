@@ -84,7 +84,7 @@ std::optional<ServiceError> SimulatedEc2::unavailable(const char* operation) {
     if (!any_active(options_.unavailable_windows, rt_.now()))
         return std::nullopt;
     if (rt_.tracing())
-        rt_.trace("ec2", "unavailable", fmt::format("op={}", operation));
+        rt_.tracef("ec2", "unavailable", "op={}", operation);
     return make_error(ErrorKind::transient, "ec2", "Unavailable",
                       "The service is unavailable. Please try again shortly.");
 }
@@ -94,7 +94,7 @@ std::optional<ServiceError> SimulatedEc2::throttled(TokenBucket& bucket, const c
         return std::nullopt;
     ++throttled_calls_;
     if (rt_.tracing())
-        rt_.trace("ec2", "throttled", fmt::format("op={}", operation));
+        rt_.tracef("ec2", "throttled", "op={}", operation);
     return make_error(ErrorKind::throttled, "ec2", "RequestLimitExceeded",
                       "Request limit exceeded.");
 }
@@ -134,9 +134,8 @@ std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& re
                        "The client token was already used with different parameters.")};
     }
     if (rt_.tracing()) {
-        rt_.trace("ec2", "create_fleet_replayed",
-                  fmt::format("token={} instances={}", request.client_token,
-                              remembered->result.instance_ids.size()));
+        rt_.tracef("ec2", "create_fleet_replayed", "token={} instances={}", request.client_token,
+                   remembered->result.instance_ids.size());
     }
     return Result<LaunchResult>{remembered->result};
 }
@@ -178,9 +177,9 @@ LaunchResult SimulatedEc2::launch(const LaunchRequest& request) {
         remaining -= granted;
     }
     if (rt_.tracing()) {
-        rt_.trace("ec2", "create_fleet",
-                  fmt::format("token={} requested={} launched={} errors={}", request.client_token,
-                              request.count, result.instance_ids.size(), result.errors.size()));
+        rt_.tracef("ec2", "create_fleet", "token={} requested={} launched={} errors={}",
+                   request.client_token, request.count, result.instance_ids.size(),
+                   result.errors.size());
     }
     return result;
 }
@@ -205,9 +204,8 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
     if (outcome->ok() && random_.chance(options_.lost_response_rate)) {
         ++lost_responses_;
         if (rt_.tracing()) {
-            rt_.trace("ec2", "response_lost",
-                      fmt::format("op=CreateFleet token={} launched={}", request.client_token,
-                                  outcome->value().instance_ids.size()));
+            rt_.tracef("ec2", "response_lost", "op=CreateFleet token={} launched={}",
+                       request.client_token, outcome->value().instance_ids.size());
         }
         co_return make_error(ErrorKind::unknown_outcome, "ec2", "ECONNRESET",
                              "The connection was reset after the request was sent.");
@@ -286,7 +284,7 @@ Task<Status> SimulatedEc2::tag_instance(std::string instance_id, std::string key
                              fmt::format("The instance ID '{}' does not exist", instance_id));
     }
     if (rt_.tracing())
-        rt_.trace("ec2", "tag", fmt::format("instance={} key={}", instance_id, key));
+        rt_.tracef("ec2", "tag", "instance={} key={}", instance_id, key);
     instances_[*index].tags[key] = std::move(value);
     co_return ok_status();
 }

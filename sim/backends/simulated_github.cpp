@@ -56,10 +56,6 @@ SimulatedGitHub::SimulatedGitHub(Runtime& rt, Options options)
 
 SimulatedGitHub::~SimulatedGitHub() = default;
 
-void SimulatedGitHub::trace(const char* event, const std::string& fields) {
-    rt_.trace("github", event, fields);
-}
-
 // ---- installations ----------------------------------------------------------------------------
 
 std::int64_t SimulatedGitHub::add_installation(std::string account, AccountType type,
@@ -67,15 +63,14 @@ std::int64_t SimulatedGitHub::add_installation(std::string account, AccountType 
     const std::int64_t id = next_installation_id_++;
     installations_[id] = Installation{id, std::move(account), type, std::move(repositories)};
     if (rt_.tracing())
-        trace("installed",
-              fmt::format("installation={} account={}", id, installations_[id].account));
+        tracef("installed", "installation={} account={}", id, installations_[id].account);
     return id;
 }
 
 void SimulatedGitHub::suspend_installation(std::int64_t installation_id, bool suspended) {
     installations_.at(installation_id).suspended = suspended;
     if (rt_.tracing()) {
-        trace("suspended", fmt::format("installation={} suspended={}", installation_id, suspended));
+        tracef("suspended", "installation={} suspended={}", installation_id, suspended);
     }
 }
 
@@ -194,8 +189,8 @@ std::optional<ServiceError> SimulatedGitHub::charge(const Call& call) {
     std::optional<ServiceError> refused =
         rate_limits_.charge(call.subject, call.endpoint, rt_.now(), random_);
     if (refused && rt_.tracing()) {
-        trace("rate_limited", fmt::format("subject={} endpoint={} kind={}", call.subject,
-                                          to_string(call.endpoint), to_string(refused->kind)));
+        tracef("rate_limited", "subject={} endpoint={} kind={}", call.subject,
+               to_string(call.endpoint), to_string(refused->kind));
     }
     return refused;
 }
@@ -208,8 +203,8 @@ Result<T> SimulatedGitHub::answer(Call& call, Result<T> result) {
         result.ok() ? success_status(call.endpoint) : std::atoi(result.error().code.c_str());
     requests_[call.record].status_code = status;
     if (rt_.tracing()) {
-        trace("api", fmt::format("endpoint={} subject={} status={}", to_string(call.endpoint),
-                                 call.subject, status));
+        tracef("api", "endpoint={} subject={} status={}", to_string(call.endpoint), call.subject,
+               status);
     }
     return result;
 }
@@ -320,8 +315,8 @@ Task<Result<InstallationToken>> SimulatedGitHub::create_installation_token(
     mints_.push_back(MintRecord{now, installation_id, claims, requests_[call.record].status_code,
                                 result.ok() ? result.value().token : std::string()});
     if (rt_.tracing()) {
-        trace("mint", fmt::format("installation={} status={} identical_jwt={}", installation_id,
-                                  mints_.back().status_code, identical));
+        tracef("mint", "installation={} status={} identical_jwt={}", installation_id,
+               mints_.back().status_code, identical);
     }
     co_await rt_.sleep(call.inbound);
     --jwt_sightings_[key].in_flight;

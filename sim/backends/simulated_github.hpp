@@ -50,6 +50,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/common/lookup_table.hpp"
@@ -354,7 +355,10 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::int64_t repository_id(const std::string& owner, const std::string& repo);
     AccountType account_type(const std::string& login) const;
 
-    void trace(const char* event, const std::string& fields);
+    template <typename... Args>
+    void tracef(const char* event, fmt::format_string<Args...> fields, Args&&... args) {
+        rt_.tracef("github", event, fields, std::forward<Args>(args)...);
+    }
 
     Runtime& rt_;
     Options options_;

@@ -57,8 +57,8 @@ std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
     CancellationSource& timer = queue_timers_[job.id];
     rt_.spawn(expire_in_queue(job.id, timer.token()));
     if (rt_.tracing()) {
-        trace("job_queued", fmt::format("job={} owner={} repo={} labels={}", job.id, job.owner,
-                                        job.repo, fmt::join(job.labels, ",")));
+        tracef("job_queued", "job={} owner={} repo={} labels={}", job.id, job.owner, job.repo,
+               fmt::join(job.labels, ","));
     }
     emit(job, "queued");
     offer_to_waiting_runners(job);
@@ -102,7 +102,7 @@ void SimulatedGitHub::start_job(JobRecord& job, RunnerRecord& runner) {
     runner.busy = true;
     runner.job_id = job.id;
     if (rt_.tracing())
-        trace("job_started", fmt::format("job={} runner={}", job.id, runner.id));
+        tracef("job_started", "job={} runner={}", job.id, runner.id);
     emit(job, "in_progress");
 }
 
@@ -114,8 +114,8 @@ void SimulatedGitHub::complete_job(JobRecord& job, const char* conclusion) {
     job.conclusion = conclusion;
     job.completed_at = rt_.now();
     if (rt_.tracing()) {
-        trace("job_completed",
-              fmt::format("job={} conclusion={} runner={}", job.id, conclusion, job.runner_id));
+        tracef("job_completed", "job={} conclusion={} runner={}", job.id, conclusion,
+               job.runner_id);
     }
     emit(job, "completed");
 }
@@ -188,8 +188,8 @@ Task<Result<std::int64_t>> SimulatedGitHub::register_jit_runner(std::string enco
     runner.instance_id = std::move(instance_id);
     runner.registered_at = rt_.now();
     if (rt_.tracing()) {
-        trace("runner_online", fmt::format("runner={} name={} instance={}", runner.id, runner.name,
-                                           runner.instance_id));
+        tracef("runner_online", "runner={} name={} instance={}", runner.id, runner.name,
+               runner.instance_id);
     }
     co_return runner.id;
 }
@@ -234,7 +234,7 @@ void SimulatedGitHub::job_finished(std::int64_t runner_id, std::int64_t job_id) 
     runner.deleted = true;
     forget_active(runner);
     if (rt_.tracing())
-        trace("runner_removed", fmt::format("runner={} reason=ephemeral_done", runner_id));
+        tracef("runner_removed", "runner={} reason=ephemeral_done", runner_id);
 }
 
 void SimulatedGitHub::runner_lost(std::int64_t runner_id) {
@@ -244,7 +244,7 @@ void SimulatedGitHub::runner_lost(std::int64_t runner_id) {
     runner.online = false;
     wake(runner_id, 0);
     if (rt_.tracing())
-        trace("runner_lost", fmt::format("runner={} job={}", runner_id, runner.job_id));
+        tracef("runner_lost", "runner={} job={}", runner_id, runner.job_id);
     if (runner.busy) {
         runner.busy = false;
         JobRecord& job = jobs_.at(runner.job_id);
@@ -299,8 +299,8 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
     runner.encoded_jit_config = fmt::format("jitconfig-{}-{:016x}", runner.id, random_.next_u64());
     jit_configs_[runner.encoded_jit_config] = runner.id;
     if (rt_.tracing()) {
-        trace("runner_created", fmt::format("runner={} name={} owner={}", runner.id, runner.name,
-                                            runner.owner.key()));
+        tracef("runner_created", "runner={} name={} owner={}", runner.id, runner.name,
+               runner.owner.key());
     }
     return JitConfig{runner.id, runner.encoded_jit_config};
 }
@@ -362,7 +362,7 @@ Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const 
     runner.online = false;
     wake(runner_id, 0);
     if (rt_.tracing())
-        trace("runner_removed", fmt::format("runner={} reason=deleted", runner_id));
+        tracef("runner_removed", "runner={} reason=deleted", runner_id);
     return ok_status();
 }
 

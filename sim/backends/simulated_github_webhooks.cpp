@@ -157,10 +157,9 @@ void SimulatedGitHub::log_attempt(std::size_t payload, bool redelivery, Instant 
     attempt.payload = payload;
     attempt.duration = rt_.now() - sent;
     if (rt_.tracing()) {
-        trace("delivery",
-              fmt::format("id={} guid={} action={} job={} redelivery={} status={}",
-                          attempt.delivery.id, attempt.delivery.guid, attempt.delivery.action,
-                          sent_payload.job_id, redelivery, status_code));
+        tracef("delivery", "id={} guid={} action={} job={} redelivery={} status={}",
+               attempt.delivery.id, attempt.delivery.guid, attempt.delivery.action,
+               sent_payload.job_id, redelivery, status_code);
     }
     attempts_.push_back(std::move(attempt));
 }

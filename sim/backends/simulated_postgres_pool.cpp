@@ -161,9 +161,8 @@ void SimulatedPostgres::trace(std::string_view event, const Transaction& tx,
                               std::string_view detail) const {
     if (!rt_.tracing())
         return;
-    rt_.trace("postgres", event,
-              fmt::format("tx={} op={} key={}{}{}", tx.id, tx.operation, tx.key,
-                          detail.empty() ? "" : " ", detail));
+    rt_.tracef("postgres", event, "tx={} op={} key={}{}{}", tx.id, tx.operation, tx.key,
+               detail.empty() ? "" : " ", detail);
 }
 
 // ---- the phases of a transaction --------------------------------------------------------------
@@ -313,8 +312,10 @@ std::optional<ServiceError> SimulatedPostgres::finish(Transaction& tx, Commit co
         max_live_slots_seen_ = std::max(max_live_slots_seen_, live_slots());
     }
     if (!lost) {
-        if (rt_.tracing())
-            trace("commit", tx, fmt::format("live={}", live_slots()));
+        if (rt_.tracing()) {
+            rt_.tracef("postgres", "commit", "tx={} op={} key={} live={}", tx.id, tx.operation,
+                       tx.key, live_slots());
+        }
         return std::nullopt;
     }
     ++stats_.connections_lost;

@@ -99,7 +99,7 @@ std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation)
     if (any_active(options_.outages, rt_.now())) {
         ++counters_.unavailable;
         if (rt_.tracing())
-            rt_.trace("sqs", "error", fmt::format("op={} code=ServiceUnavailable", operation));
+            rt_.tracef("sqs", "error", "op={} code=ServiceUnavailable", operation);
         return make_error(ErrorKind::transient, "sqs", "ServiceUnavailable",
                           "The request has failed due to a temporary failure of the server.");
     }
@@ -109,7 +109,7 @@ std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation)
         const bool generic = random_.chance(Ratio{1, 2});
         const char* code = generic ? "ThrottlingException" : "RequestThrottled";
         if (rt_.tracing())
-            rt_.trace("sqs", "error", fmt::format("op={} code={}", operation, code));
+            rt_.tracef("sqs", "error", "op={} code={}", operation, code);
         return make_error(ErrorKind::throttled, "sqs", code,
                           generic ? "Rate exceeded" : "Request is throttled.");
     }
@@ -119,7 +119,7 @@ std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation)
 ServiceError SimulatedSqs::reject(const char* operation, const char* code, std::string message) {
     ++counters_.rejected;
     if (rt_.tracing())
-        rt_.trace("sqs", "rejected", fmt::format("op={} code={}", operation, code));
+        rt_.tracef("sqs", "rejected", "op={} code={}", operation, code);
     return make_error(ErrorKind::invalid, "sqs", code, std::move(message));
 }
 
@@ -209,9 +209,8 @@ Task<std::vector<QueueMessage>> SimulatedSqs::poll(int max_messages, Duration wa
     if (batch.empty())
         ++counters_.empty_receives;
     if (rt_.tracing()) {
-        rt_.trace("sqs", "receive",
-                  fmt::format("count={} ids={} wait={}", batch.size(), join_ids(batch),
-                              format_duration(wait)));
+        rt_.tracef("sqs", "receive", "count={} ids={} wait={}", batch.size(), join_ids(batch),
+                   format_duration(wait));
     }
     co_return batch;
 }
@@ -266,7 +265,7 @@ void SimulatedSqs::redrive(std::uint64_t seq) {
     dead_letters_.push_back(
         DeadLetter{record.id, record.body, record.dead_letter_reason, true, record.receives, now});
     if (rt_.tracing())
-        rt_.trace("sqs", "redrive", fmt::format("id={} receives={}", record.id, record.receives));
+        rt_.tracef("sqs", "redrive", "id={} receives={}", record.id, record.receives);
 }
 
 Instant SimulatedSqs::next_visible_at() const {
@@ -322,8 +321,7 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
         // Real SQS "may not delete" with a stale handle; this model never does.
         ++counters_.stale_deletes;
         if (rt_.tracing())
-            rt_.trace("sqs", "stale_delete",
-                      fmt::format("id={} handle={}", record.id, receipt_handle));
+            rt_.tracef("sqs", "stale_delete", "id={} handle={}", record.id, receipt_handle);
         return ok_status();
     }
     if (!record.deleted_at)
@@ -334,9 +332,8 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
         ++counters_.duplicates_scheduled;
         stored->receipt_handle.clear();
         if (rt_.tracing()) {
-            rt_.trace("sqs", "delete_lost",
-                      fmt::format("id={} back_at={}", record.id,
-                                  format_instant(std::max(now, stored->visible_at))));
+            rt_.tracef("sqs", "delete_lost", "id={} back_at={}", record.id,
+                       format_instant(std::max(now, stored->visible_at)));
         }
         notify_change();
         return ok_status();
@@ -345,7 +342,7 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
     record.in_queue = false;
     queue_.erase(seq);
     if (rt_.tracing())
-        rt_.trace("sqs", "delete", fmt::format("id={} receives={}", record.id, record.receives));
+        rt_.tracef("sqs", "delete", "id={} receives={}", record.id, record.receives);
     return ok_status();
 }
 
@@ -395,8 +392,8 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
     ++counters_.visibility_changes;
     if (rt_.tracing()) {
         const MessageRecord& record = records_[handles_.at(receipt_handle).seq - 1];
-        rt_.trace("sqs", "change_visibility",
-                  fmt::format("id={} timeout={}", record.id, format_duration(timeout)));
+        rt_.tracef("sqs", "change_visibility", "id={} timeout={}", record.id,
+                   format_duration(timeout));
     }
     notify_change();
     return ok_status();
@@ -431,9 +428,8 @@ Status SimulatedSqs::apply_send(std::string body, Duration delay) {
     record.sent_at = now;
     record.delay = delay;
     if (rt_.tracing()) {
-        rt_.trace("sqs", "send",
-                  fmt::format("id={} bytes={} delay={}", record.id, record.body.size(),
-                              format_duration(delay)));
+        rt_.tracef("sqs", "send", "id={} bytes={} delay={}", record.id, record.body.size(),
+                   format_duration(delay));
     }
     records_.push_back(std::move(record));
     queue_.emplace(seq, Stored{now + delay, {}, {}});
@@ -464,9 +460,8 @@ Status SimulatedSqs::apply_send_to_dead_letter(std::string body, std::string rea
                       rt_.now()};
     ++counters_.dead_letters_sent;
     if (rt_.tracing()) {
-        rt_.trace("sqs", "dead_letter",
-                  fmt::format("id={} bytes={} reason=\"{}\"", letter.id, letter.body.size(),
-                              letter.reason));
+        rt_.tracef("sqs", "dead_letter", "id={} bytes={} reason=\"{}\"", letter.id,
+                   letter.body.size(), letter.reason);
     }
     dead_letters_.push_back(std::move(letter));
     return ok_status();
@@ -489,8 +484,7 @@ void SimulatedSqs::expire_due() {
         ++counters_.expired;
         queue_.erase(oldest);
         if (rt_.tracing())
-            rt_.trace("sqs", "expire",
-                      fmt::format("id={} receives={}", record.id, record.receives));
+            rt_.tracef("sqs", "expire", "id={} receives={}", record.id, record.receives);
     }
 }
 

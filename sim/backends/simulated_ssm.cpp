@@ -16,8 +16,7 @@ std::optional<ServiceError> SimulatedSsm::admission_error(const char* operation,
                                                           const std::string& instance_id) {
     const auto fail = [&](ErrorKind kind, const char* code, const char* message) {
         if (rt_.tracing()) {
-            rt_.trace("ssm", "error",
-                      fmt::format("op={} instance={} code={}", operation, instance_id, code));
+            rt_.tracef("ssm", "error", "op={} instance={} code={}", operation, instance_id, code);
         }
         return make_error(kind, "ssm", code, message);
     };
@@ -51,9 +50,8 @@ Task<Status> SimulatedSsm::put_runner_config(std::string instance_id, std::strin
         record.error_code = "ValidationException";
         puts_.push_back(record);
         if (rt_.tracing()) {
-            rt_.trace("ssm", "error",
-                      fmt::format("op=put instance={} code=ValidationException bytes={}",
-                                  instance_id, config.size()));
+            rt_.tracef("ssm", "error", "op=put instance={} code=ValidationException bytes={}",
+                       instance_id, config.size());
         }
         co_return make_error(ErrorKind::invalid, "ssm", "ValidationException",
                              fmt::format("Standard tier parameters support a maximum parameter "
@@ -68,9 +66,8 @@ Task<Status> SimulatedSsm::put_runner_config(std::string instance_id, std::strin
     puts_.push_back(record);
     ++counters_.puts_stored;
     if (rt_.tracing()) {
-        rt_.trace("ssm", "put",
-                  fmt::format("instance={} bytes={} visible_at={}", instance_id, record.bytes,
-                              format_instant(visible_at)));
+        rt_.tracef("ssm", "put", "instance={} bytes={} visible_at={}", instance_id, record.bytes,
+                   format_instant(visible_at));
     }
     co_return ok_status();
 }
@@ -84,8 +81,7 @@ Task<Result<std::optional<std::string>>> SimulatedSsm::read_runner_config(std::s
     if (value)
         ++counters_.reads_found;
     if (rt_.tracing()) {
-        rt_.trace("ssm", "get",
-                  fmt::format("instance={} found={}", instance_id, value ? "true" : "false"));
+        rt_.tracef("ssm", "get", "instance={} found={}", instance_id, value ? "true" : "false");
     }
     co_return value;
 }
