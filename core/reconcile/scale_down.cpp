@@ -79,6 +79,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     if (held)
         co_await release_missing(held.value(), live, deadline, report);
     forget_gone(live);
+    described_last_ = std::move(live);
 
     metrics_.increment(kRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
     if (rt_.tracing()) {
@@ -298,7 +299,13 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
         const std::string id = slot.instance_id;
         if (live.contains(id))
             continue;
-        if (!missing_last_.contains(id) || rt_.now() >= deadline) {
+        // EC2 listed it last sweep and not now: it left pending and running (it terminated
+        // itself after its job, or was interrupted or terminated elsewhere), so the slot goes at
+        // once. Never listed: DescribeInstances may lag a fresh launch, so a second sweep
+        // confirms the absence first. Waiting twice for every finished runner kept a minute or
+        // two of slots per runner: at max_runners, jobs waited on slots no instance used.
+        const bool left = described_last_.contains(id);
+        if (rt_.now() >= deadline || (!left && !missing_last_.contains(id))) {
             missing.insert(id);  // seen missing once: confirmed (or released) next sweep
             continue;
         }

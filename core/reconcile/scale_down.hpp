@@ -142,6 +142,7 @@ class ScaleDown {
     LookupSet<std::string> online_seen_;  // instances whose runner was seen online or busy
     LookupTable<std::string, Instant> idle_since_;  // online and idle since (first seen so)
     LookupSet<std::string> missing_last_;           // held instances EC2 did not report last sweep
+    LookupSet<std::string> described_last_;         // every instance EC2 reported last sweep
     std::set<GhostKey> ghosts_last_;  // our offline runners without an instance last sweep
     std::set<RunnerOwner> owners_;    // every owner seen: its ghosts are checked later too
 };

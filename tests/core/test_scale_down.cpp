@@ -271,8 +271,28 @@ TEST_CASE("scale-down: a slow ledger holds back no termination", "[scale-down]")
     CHECK(h.ledger.released.size() < 8);  // the rest are released_missing in later sweeps
     h.ledger.latency = milliseconds(5);
     const std::size_t released_in_sweep = h.ledger.released.size();
-    h.scale_down_once();  // missing once: confirmed in the next sweep
+    // EC2 listed them in that sweep, so their absence now is their termination: released at once.
     CHECK(h.scale_down_once().released_missing.size() == 8 - released_in_sweep);
+    CHECK(h.ledger.held.empty());
+}
+
+TEST_CASE("scale-down: a slot whose instance EC2 listed last sweep is released at its first miss",
+          "[scale-down]") {
+    ReconcileHarness h;
+    launch(h, "i-1");
+    launch(h, "i-2");
+    runner_of(h, "i-1", 1).online = true;
+    runner_of(h, "i-2", 2).online = true;
+    h.rt.run_for(seconds(30));
+    CHECK(h.scale_down_once().released_missing.empty());  // both listed: nothing to release
+    // i-1's runner ran its job and the instance terminated itself; i-2 still runs.
+    h.fleet.terminated.insert("i-1");
+    h.github.runners.erase(h.github.runners.begin());
+    h.ledger.held.insert("i-new");  // committed, but not listed by EC2 yet
+    const auto report = h.scale_down_once();
+    CHECK(report.released_missing == std::vector<std::string>{"i-1"});
+    CHECK(h.ledger.held == std::set<std::string>{"i-2", "i-new"});  // a fresh launch waits
+    CHECK(h.scale_down_once().released_missing == std::vector<std::string>{"i-new"});
 }
 
 TEST_CASE("scale-down: a ledger that does not answer holds back no termination", "[scale-down]") {
