@@ -24,6 +24,15 @@ RunnerInfo& runner_of(ReconcileHarness& h, const std::string& instance, std::int
     return h.github.runners.back();
 }
 
+/// i-1 and i-2, each with its runner online and waiting for a job, launched 30 s ago.
+void launch_two_online(ReconcileHarness& h) {
+    launch(h, "i-1");
+    launch(h, "i-2");
+    runner_of(h, "i-1", 1).online = true;
+    runner_of(h, "i-2", 2).online = true;
+    h.rt.run_for(seconds(30));
+}
+
 std::uint64_t actions(const ReconcileHarness& h, const char* action) {
     return h.metrics.value("scaleup_scale_down_total", {{"action", action}});
 }
@@ -56,11 +65,7 @@ TEST_CASE(
 TEST_CASE("scale-down: an ephemeral runner's instance is terminated after its job",
           "[scale-down]") {
     ReconcileHarness h;
-    launch(h, "i-1");
-    launch(h, "i-2");
-    runner_of(h, "i-1", 1).online = true;
-    runner_of(h, "i-2", 2).online = true;
-    h.rt.run_for(seconds(30));
+    launch_two_online(h);
     CHECK(h.scale_down_once().terminated_finished.empty());  // both online, waiting for a job
 
     // i-1's runner ran its job and GitHub removed it; i-2's went offline after its job. Both
@@ -279,11 +284,7 @@ TEST_CASE("scale-down: a slow ledger holds back no termination", "[scale-down]")
 TEST_CASE("scale-down: a slot whose instance EC2 listed last sweep is released at its first miss",
           "[scale-down]") {
     ReconcileHarness h;
-    launch(h, "i-1");
-    launch(h, "i-2");
-    runner_of(h, "i-1", 1).online = true;
-    runner_of(h, "i-2", 2).online = true;
-    h.rt.run_for(seconds(30));
+    launch_two_online(h);
     CHECK(h.scale_down_once().released_missing.empty());  // both listed: nothing to release
     // i-1's runner ran its job and the instance terminated itself; i-2 still runs.
     h.fleet.terminated.insert("i-1");
