@@ -208,6 +208,8 @@ class SimulatedEc2 final : public FleetPort {
     void count_live(int delta);
     /// Where an id minted by start_instance sits in instances_; nullopt for any other text.
     std::optional<std::size_t> index_of(std::string_view id) const;
+    /// index_of for an id this EC2 minted; throws std::out_of_range for any other text.
+    std::size_t known_index(std::string_view id) const;
     /// The record of an instance this EC2 launched; throws std::out_of_range for any other id.
     InstanceRecord& record(std::string_view id);
     CancellationToken token(std::string_view id);

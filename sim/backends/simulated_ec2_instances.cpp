@@ -47,18 +47,19 @@ std::optional<std::size_t> SimulatedEc2::index_of(std::string_view id) const {
     return static_cast<std::size_t>(number - 1);
 }
 
-InstanceRecord& SimulatedEc2::record(std::string_view id) {
+std::size_t SimulatedEc2::known_index(std::string_view id) const {
     const auto index = index_of(id);
     if (!index)
         throw std::out_of_range(fmt::format("SimulatedEc2: no instance {}", id));
-    return instances_[*index];
+    return *index;
+}
+
+InstanceRecord& SimulatedEc2::record(std::string_view id) {
+    return instances_[known_index(id)];
 }
 
 CancellationToken SimulatedEc2::token(std::string_view id) {
-    const auto index = index_of(id);
-    if (!index)
-        throw std::out_of_range(fmt::format("SimulatedEc2: no instance {}", id));
-    return lifecycles_[*index].token();
+    return lifecycles_[known_index(id)].token();
 }
 
 std::string SimulatedEc2::start_instance(std::size_t pool,
@@ -132,7 +133,7 @@ void SimulatedEc2::begin_termination(InstanceRecord& instance, TerminatedBy by) 
     instance.state = InstanceState::shutting_down;
     instance.terminating_at = rt_.now();
     instance.terminated_by = by;
-    const std::size_t index = *index_of(instance.id);
+    const std::size_t index = known_index(instance.id);
     live_positions_.erase(index);
     count_live(-1);
     if (rt_.tracing()) {

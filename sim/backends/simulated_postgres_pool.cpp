@@ -313,8 +313,10 @@ std::optional<ServiceError> SimulatedPostgres::finish(Transaction& tx, Commit co
     }
     if (!lost) {
         if (rt_.tracing()) {
-            rt_.tracef("postgres", "commit", "tx={} op={} key={} live={}", tx.id, tx.operation,
-                       tx.key, live_slots());
+            char detail[32];  // "live=" and an int: no string per commit
+            const auto written =
+                fmt::format_to_n(detail, sizeof(detail), "live={}", live_slots()).size;
+            trace("commit", tx, std::string_view(detail, std::min(written, sizeof(detail))));
         }
         return std::nullopt;
     }
