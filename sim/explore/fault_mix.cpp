@@ -13,9 +13,10 @@ using nlohmann::json;
 
 // What the base allows the draws: the fault phase, the longest window, the owners, the fleet.
 struct MixContext {
-    std::int64_t phase = 0;           // seconds
-    std::int64_t longest_window = 0;  // seconds
-    std::int64_t orphan_grace = 0;    // seconds
+    std::int64_t phase = 0;                // seconds
+    std::int64_t longest_window = 0;       // seconds
+    std::int64_t orphan_grace = 0;         // seconds
+    std::int64_t scale_down_interval = 0;  // seconds
     std::vector<std::string> owners;
     std::int64_t max_runners = 1;
 };
@@ -30,10 +31,14 @@ json window(Random& r, const MixContext& c, std::int64_t min_length, std::int64_
 }
 
 // An outage of an API the orphan clean-up needs (GitHub's runner list, EC2's describe and
-// terminate): at most the orphan checker's grace, or an instance that never boots cannot be
-// terminated in time by any control plane.
+// terminate), short enough for a correct control plane to meet the orphan checker's deadline: the
+// boot timeout, one scale-down interval and the grace. Sweeps tick every interval, so an outage
+// that begins just before a tick is first seen over by the tick after it ends, up to an interval
+// later, and that sweep needs time for its own work (its ledger read alone may take a quarter of
+// the interval). The outage gets what is left of the grace: a whole grace (an earlier bound) was
+// met only by a sweep that took no time at all.
 json cleanup_outage(Random& r, const MixContext& c) {
-    return window(r, c, 30, c.orphan_grace);
+    return window(r, c, 30, c.orphan_grace - c.scale_down_interval * 5 / 4);
 }
 
 json rate(Random& r, std::int64_t low, std::int64_t high) {
@@ -172,6 +177,7 @@ MixContext context_of(const Scenario& base) {
     MixContext c;
     c.phase = std::max<std::int64_t>(1, whole_seconds(base.world.run_for));
     c.orphan_grace = std::max<std::int64_t>(30, whole_seconds(base.settings.orphan_grace));
+    c.scale_down_interval = whole_seconds(base.world.scale_down_interval);
     c.longest_window =
         std::max<std::int64_t>(1, whole_seconds(base.settings.liveness_bound) * 2 / 3);
     for (const auto& owner : base.world.workload.owners)
