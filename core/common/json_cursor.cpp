@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <system_error>
@@ -30,6 +31,34 @@ int hex_value(char c) {
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+// How many leading bytes of `text` (at most its size) are plain string content: printable ASCII
+// other than '"' and '\\'. Eight bytes at a time (the SWAR tests of "Bit Twiddling Hacks": a
+// byte equal to a value, a byte below 0x20, a byte with its top bit set); payloads are mostly such
+// bytes, and a byte at a time was the costliest loop of the intake's parse.
+std::size_t plain_prefix(std::string_view text) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+    std::size_t at = 0;
+    for (; at + 8 <= text.size(); at += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + at, sizeof(word));
+        // Byte order does not matter: any flagged byte stops the word, and the bytes of that word
+        // are then looked at one by one.
+        const std::uint64_t special = has_zero_byte(word ^ (kOnes * '"')) |
+                                      has_zero_byte(word ^ (kOnes * '\\')) |
+                                      ((word - kOnes * 0x20) & ~word & kHighs) | (word & kHighs);
+        if (special != 0)
+            break;
+    }
+    for (; at < text.size(); ++at) {
+        const auto c = static_cast<unsigned char>(text[at]);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+    }
+    return at;
 }
 
 void append_utf8(std::string& out, std::uint32_t code) {
@@ -314,6 +343,9 @@ std::string_view JsonCursor::read_string_token(std::string& scratch) {
     const std::size_t start = at_;
     // The common case: no escape, so the value is a view of the text.
     while (at_ < text_.size()) {
+        at_ += plain_prefix(text_.substr(at_));
+        if (at_ == text_.size())
+            break;
         const auto c = static_cast<unsigned char>(text_[at_]);
         if (c == '"') {
             return text_.substr(start, at_++ - start);

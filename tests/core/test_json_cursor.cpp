@@ -229,6 +229,31 @@ TEST_CASE("JsonCursor reads strings and integers as nlohmann does", "[json-curso
     CHECK_THROWS_WITH(integer("-1", 0, 5), "at /n: expected an integer from 0 to 5, found -1");
 }
 
+TEST_CASE("JsonCursor reads a string's special bytes wherever they fall in its eight-byte words",
+          "[json-cursor]") {
+    // Plain bytes are skipped a word at a time; a special byte at any offset of a word, and just
+    // past the last whole word, must end the skip at that byte.
+    const std::vector<std::string> specials{"\\\"", "\\n",  "\\u00e9", "\x01", "\x1f", "\xc3\xa9",
+                                            "\xff", "\x7f", " ",       "~",    "\"",   "\\"};
+    for (std::size_t length = 0; length <= 19; ++length) {
+        for (std::size_t at = 0; at <= length; ++at) {
+            for (const auto& special : specials) {
+                const std::string text =
+                    "\"" + std::string(at, 'a') + special + std::string(length - at, 'b') + "\"";
+                INFO(nlohmann::json(text).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace)
+                     << " (length " << length << ", at " << at << ")");
+                const bool accepted = nlohmann_accepts(text);
+                REQUIRE(cursor_accepts(text) == accepted);
+                if (accepted) {
+                    JsonCursor in(text);
+                    CHECK(in.string("/s") == nlohmann::json::parse(text).get<std::string>());
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("JsonCursor walks members and elements, and skips what it is not asked for",
           "[json-cursor]") {
     JsonCursor in(R"({"skip":{"a":[1,{"b":null}],"c":"\u0041"},"list":["x","y"],"n":7})");
