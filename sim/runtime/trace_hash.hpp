@@ -2,8 +2,7 @@
 //
 // Bytes are taken eight at a time as little-endian words, each folded in with a multiply and a
 // shift (about a cycle per byte). The partial word left at the end of one piece waits for the
-// next, so the value depends only on the byte stream, never on how it was cut: the hash-only path
-// folds a line's pieces, the text path the whole line, and both give the same value. `value()`
+// next, so the value depends only on the byte stream, never on how it was cut. `value()`
 // folds in the partial word and the length, then avalanches (MurmurHash3's fmix64).
 //
 // It replaced FNV-1a, which takes one byte per multiply and was, after SHA-256, the costliest

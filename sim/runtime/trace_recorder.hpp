@@ -41,10 +41,6 @@ class TraceRecorder {
     const std::vector<std::uint64_t>& event_hashes() const noexcept { return event_hashes_; }
     const std::optional<std::string>& captured_line() const noexcept { return captured_; }
 
-    /// Formats one canonical line (without the newline).
-    static std::string format_line(Instant at, std::string_view component, std::string_view event,
-                                   std::string_view fields);
-
   private:
     Options options_;
     TraceHash hash_;
@@ -54,6 +50,7 @@ class TraceRecorder {
     std::optional<std::string> captured_;
     Instant time_text_at_{};  // the instant `time_text_` shows: events often share one
     std::string time_text_;
+    std::string line_;  // the line being recorded, with its newline
 };
 
 /// "0x" followed by 16 lowercase hex digits.
