@@ -105,9 +105,8 @@ Task<ScaleDown::Runners> ScaleDown::list_runners(const std::vector<InstanceInfo>
         owners_.insert(runner_owner_of(config_, configured.owner, configured.repo));
     }
     for (const auto& instance : instances) {
-        const auto tag = instance.tags.find(kOwnerTag);
-        if (tag != instance.tags.end())
-            owners_.insert(parse_owner(tag->second));
+        if (const std::string* owner = instance.tag(kOwnerTag))
+            owners_.insert(parse_owner(*owner));
     }
     Runners runners;
     for (const auto& owner : owners_) {
@@ -174,10 +173,10 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
     std::vector<Condemned> condemned;
     std::string name = config_.runner_name_prefix;
     for (const auto& instance : instances) {
-        const auto tag = instance.tags.find(kOwnerTag);
-        if (tag == instance.tags.end())
+        const std::string* owner = instance.tag(kOwnerTag);
+        if (owner == nullptr)
             continue;  // not launched by us: not ours to judge
-        const auto owner_runners = by_name.find(parse_owner(tag->second));
+        const auto owner_runners = by_name.find(parse_owner(*owner));
         if (owner_runners == by_name.end())
             continue;  // the owner's runners could not be listed: judge nothing blind
         name.resize(config_.runner_name_prefix.size());
@@ -197,10 +196,10 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
         // busy runner, so a job assigned since our list keeps its runner (the race with
         // assignment is decided by GitHub, not by our stale view).
         if (verdict == Verdict::idle &&
-            !co_await github_.delete_runner(parse_owner(tag->second), runner->id, deadline)) {
+            !co_await github_.delete_runner(parse_owner(*owner), runner->id, deadline)) {
             continue;
         }
-        condemned.push_back({instance.id, verdict, tag->second, runner ? runner->id : 0});
+        condemned.push_back({instance.id, verdict, *owner, runner ? runner->id : 0});
     }
     co_await terminate_all(condemned, deadline, report);
 }

@@ -6,7 +6,7 @@
 
 namespace scaleup {
 
-std::string format_duration(Duration d) {
+void assign_duration(std::string& out, Duration d) {
     // Written by hand: every trace line starts with an instant, and fmt's parsing of the format
     // string was a few percent of a simulation.
     const std::int64_t ns = d.count();
@@ -29,7 +29,13 @@ std::string format_duration(Duration d) {
     } while (whole != 0);
     if (ns < 0)
         *--at = '-';
-    return std::string(at, end);
+    out.assign(at, end);
+}
+
+std::string format_duration(Duration d) {
+    std::string text;
+    assign_duration(text, d);
+    return text;
 }
 
 Runtime::~Runtime() = default;

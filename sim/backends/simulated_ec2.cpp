@@ -166,10 +166,11 @@ std::string shortfall_message(const CapacityPool& pool) {
 LaunchResult SimulatedEc2::launch(const LaunchRequest& request) {
     LaunchResult result;
     int remaining = request.count;
+    const auto tags = std::make_shared<const InstanceTags>(request.tags);
     for (std::size_t pool = 0; pool < options_.pools.size() && remaining > 0; ++pool) {
         const int granted = std::min(remaining, pool_capacity_now(pool));
         for (int i = 0; i < granted; ++i)
-            result.instance_ids.push_back(start_instance(pool, request.tags));
+            result.instance_ids.push_back(start_instance(pool, tags));
         if (granted < remaining) {
             const auto& p = options_.pools[pool];
             result.errors.push_back(FleetError{p.shortfall_code, shortfall_message(p)});
@@ -232,11 +233,7 @@ Task<Result<std::vector<InstanceInfo>>> SimulatedEc2::describe_instances(
     // Only live instances, from their index: a day's run launches tens of thousands.
     for (const std::size_t index : live_positions_) {
         const InstanceRecord& instance = instances_[index];
-        const bool matches = std::all_of(tags.begin(), tags.end(), [&](const auto& tag) {
-            const auto it = instance.tags.find(tag.first);
-            return it != instance.tags.end() && it->second == tag.second;
-        });
-        if (matches)
+        if (carries_tags(instance.tags.get(), tags))
             out.push_back(
                 InstanceInfo{instance.id, instance.state, instance.launched_at, instance.tags});
     }
@@ -285,7 +282,12 @@ Task<Status> SimulatedEc2::tag_instance(std::string instance_id, std::string key
     }
     if (rt_.tracing())
         rt_.tracef("ec2", "tag", "instance={} key={}", instance_id, key);
-    instances_[*index].tags[key] = std::move(value);
+    // Copy on write: the old map may be shared with the launch's other instances and with what
+    // earlier describes returned, which must not change under their holders.
+    auto& tags = instances_[*index].tags;
+    InstanceTags changed = tags ? *tags : InstanceTags{};
+    changed[key] = std::move(value);
+    tags = std::make_shared<const InstanceTags>(std::move(changed));
     co_return ok_status();
 }
 

@@ -77,7 +77,7 @@ struct InstanceRecord {
     std::string id;
     std::size_t pool = 0;
     InstanceState state = InstanceState::pending;
-    std::map<std::string, std::string> tags;
+    std::shared_ptr<const InstanceTags> tags;  // shared by a launch's instances and its describes
     Instant launched_at{};
     std::optional<Instant> booted_at;  // reached `running`
     bool boot_failed = false;          // running, but its agent never started
@@ -199,7 +199,7 @@ class SimulatedEc2 final : public FleetPort {
     int pool_capacity_now(std::size_t pool) const;
 
     // simulated_ec2_instances.cpp: lifecycle and bookkeeping.
-    std::string start_instance(std::size_t pool, const std::map<std::string, std::string>& tags);
+    std::string start_instance(std::size_t pool, std::shared_ptr<const InstanceTags> tags);
     Duration draw_boot_time();
     Task<void> run_instance(std::string id);
     Task<void> run_spot_interruption(std::string id);

@@ -63,12 +63,12 @@ CancellationToken SimulatedEc2::token(std::string_view id) {
 }
 
 std::string SimulatedEc2::start_instance(std::size_t pool,
-                                         const std::map<std::string, std::string>& tags) {
+                                         std::shared_ptr<const InstanceTags> tags) {
     std::string id = fmt::format("i-{:017x}", ++next_instance_);
     InstanceRecord instance;
     instance.id = id;
     instance.pool = pool;
-    instance.tags = tags;
+    instance.tags = std::move(tags);
     instance.launched_at = rt_.now();
     instances_.push_back(std::move(instance));
     lifecycles_.emplace_back();

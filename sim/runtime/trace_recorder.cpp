@@ -8,7 +8,7 @@ void TraceRecorder::record(Instant at, std::string_view component, std::string_v
                            std::string_view fields) {
     // Events often share an instant: its text is formatted once.
     if (at != time_text_at_ || time_text_.empty()) {
-        time_text_ = format_instant(at);
+        assign_instant(time_text_, at);
         time_text_at_ = at;
     }
     // The line is joined in a buffer kept from event to event and hashed in one piece: the hash

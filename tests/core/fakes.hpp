@@ -111,7 +111,8 @@ class FakeFleet final : public FleetPort {
     /// An instance launched at `at` with `tags`, as if by an earlier CreateFleet.
     void add_instance(const std::string& id, std::map<std::string, std::string> tags, Instant at) {
         launched.push_back(id);
-        info[id] = InstanceInfo{id, InstanceState::running, at, std::move(tags)};
+        info[id] = InstanceInfo{id, InstanceState::running, at,
+                                std::make_shared<const InstanceTags>(std::move(tags))};
     }
 
     std::set<std::string> live() const {
@@ -137,7 +138,8 @@ class FakeFleet final : public FleetPort {
         for (int i = 0; i < n; ++i) {
             const auto id = fmt::format("i-{:08d}", ++next_instance_);
             launched.push_back(id);
-            info[id] = InstanceInfo{id, InstanceState::running, rt_.now(), request.tags};
+            info[id] = InstanceInfo{id, InstanceState::running, rt_.now(),
+                                    std::make_shared<const InstanceTags>(request.tags)};
             result.instance_ids.push_back(id);
         }
         if (n < request.count) {
@@ -161,11 +163,7 @@ class FakeFleet final : public FleetPort {
             const auto it = info.find(id);
             InstanceInfo instance =
                 it == info.end() ? InstanceInfo{id, InstanceState::running, {}, {}} : it->second;
-            const bool matches = std::all_of(tags.begin(), tags.end(), [&](const auto& tag) {
-                const auto found = instance.tags.find(tag.first);
-                return found != instance.tags.end() && found->second == tag.second;
-            });
-            if (matches)
+            if (carries_tags(instance.tags.get(), tags))
                 out.push_back(std::move(instance));
         }
         co_return out;
