@@ -1,0 +1,63 @@
+// MetricsRegistry: a counter is its name and its label set (in any order), unknown counters read
+// 0, and the Prometheus text lists families by name and label sets in order, whatever order the
+// counts came in.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+
+#include "core/metrics/metrics.hpp"
+
+using namespace scaleup;
+
+TEST_CASE("metrics: a counter is its name and its label set, in any order", "[metrics]") {
+    MetricsRegistry metrics;
+    metrics.increment("calls_total", {{"call", "list"}, {"outcome", "ok"}});
+    metrics.increment("calls_total", {{"outcome", "ok"}, {"call", "list"}}, 2);
+    const std::string outcome = "error";  // a label value that is not a literal
+    metrics.increment("calls_total", {{"call", "list"}, {"outcome", outcome}});
+    metrics.increment("runs_total", {});
+
+    CHECK(metrics.value("calls_total", {{"call", "list"}, {"outcome", "ok"}}) == 3);
+    CHECK(metrics.value("calls_total", {{"outcome", "ok"}, {"call", "list"}}) == 3);
+    CHECK(metrics.value("calls_total", {{"outcome", "error"}, {"call", "list"}}) == 1);
+    CHECK(metrics.value("calls_total", {{"call", "list"}}) == 0);  // a subset is another set
+    CHECK(metrics.value("calls_total", {}) == 0);
+    CHECK(metrics.value("runs_total", {}) == 1);
+    CHECK(metrics.value("nothing_total", {{"call", "list"}}) == 0);
+    CHECK(metrics.total("calls_total") == 4);
+    CHECK(metrics.total("nothing_total") == 0);
+}
+
+TEST_CASE("metrics: the Prometheus text is ordered by name, then by label set", "[metrics]") {
+    MetricsRegistry metrics;
+    metrics.increment("b_total", {{"result", "ok"}});
+    metrics.increment("a_total", {{"outcome", "z"}, {"call", "y"}});
+    metrics.increment("b_total", {{"result", "error"}}, 5);
+    metrics.increment("a_total", {{"call", "x"}, {"outcome", "z"}});
+    metrics.increment("c_total", {});
+    CHECK(metrics.render_prometheus() ==
+          "# TYPE a_total counter\n"
+          "a_total{call=\"x\",outcome=\"z\"} 1\n"
+          "a_total{call=\"y\",outcome=\"z\"} 1\n"
+          "# TYPE b_total counter\n"
+          "b_total{result=\"error\"} 5\n"
+          "b_total{result=\"ok\"} 1\n"
+          "# TYPE c_total counter\n"
+          "c_total 1\n");
+}
+
+TEST_CASE("metrics: a label set longer than eight is refused, not truncated", "[metrics]") {
+    MetricsRegistry metrics;
+    CHECK_THROWS_AS(metrics.increment("x_total", {{"a", "1"},
+                                                  {"b", "2"},
+                                                  {"c", "3"},
+                                                  {"d", "4"},
+                                                  {"e", "5"},
+                                                  {"f", "6"},
+                                                  {"g", "7"},
+                                                  {"h", "8"},
+                                                  {"i", "9"}}),
+                    std::invalid_argument);
+    CHECK(metrics.render_prometheus().empty());
+}
