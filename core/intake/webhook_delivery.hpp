@@ -3,14 +3,17 @@
 // real HTTP server hand intake the same thing.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
 namespace scaleup {
 
 struct WebhookDelivery {
-    std::map<std::string, std::string> headers;  // names lower-cased: "x-github-delivery", ...
-    std::string body;                            // raw bytes, exactly as received
+    // Names lower-cased: "x-github-delivery", ... Transparent, so a lookup by a literal name
+    // builds no string.
+    std::map<std::string, std::string, std::less<>> headers;
+    std::string body;  // raw bytes, exactly as received
 };
 
 struct WebhookResponse {

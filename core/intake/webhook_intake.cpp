@@ -14,9 +14,10 @@ namespace {
 // ledger should store.
 constexpr std::size_t kMaxGuidBytes = 128;
 
-std::string header(const WebhookDelivery& delivery, const std::string& name) {
+/// The header's value, a view into `delivery`; empty when it has none.
+std::string_view header(const WebhookDelivery& delivery, std::string_view name) {
     const auto it = delivery.headers.find(name);
-    return it == delivery.headers.end() ? std::string{} : it->second;
+    return it == delivery.headers.end() ? std::string_view{} : std::string_view(it->second);
 }
 
 /// After the queue took a message: mark its outbox entry sent and note the enqueue, in the
@@ -131,19 +132,19 @@ Task<WebhookIntake::Decision> WebhookIntake::decide(const WebhookDelivery& deliv
                                                     Instant deadline) {
     if (auto rejected = check_signature(delivery))
         co_return std::move(*rejected);
-    const std::string event = header(delivery, "x-github-event");
+    const std::string_view event = header(delivery, "x-github-event");
     if (event != "workflow_job")
-        co_return Decision{IntakeOutcome::not_workflow_job, "event=" + event};
+        co_return Decision{IntakeOutcome::not_workflow_job, fmt::format("event={}", event)};
     PayloadVerdict verdict = read_workflow_job(delivery.body, pool_labels_);
     if (verdict.outcome)
         co_return Decision{*verdict.outcome, std::move(verdict.detail), verdict.job.job_id};
-    const std::string guid = header(delivery, "x-github-delivery");
+    const std::string_view guid = header(delivery, "x-github-delivery");
     if (guid.empty() || guid.size() > kMaxGuidBytes) {
         co_return Decision{IntakeOutcome::invalid_delivery_guid,
                            fmt::format("X-GitHub-Delivery of {} bytes", guid.size()),
                            verdict.job.job_id};
     }
-    verdict.job.delivery_guid = guid;
+    verdict.job.delivery_guid = std::string(guid);
     co_return co_await make_durable(std::move(verdict.job), deadline);
 }
 
@@ -193,7 +194,7 @@ Task<WebhookIntake::Decision> WebhookIntake::send_direct(std::string body, std::
 }
 
 WebhookResponse WebhookIntake::finish(const WebhookDelivery& delivery, const Decision& decision) {
-    const std::string outcome(to_string(decision.outcome));
+    const std::string_view outcome = to_string(decision.outcome);
     metrics_.increment("scaleup_intake_deliveries_total", {{"outcome", outcome}});
     const int status = http_status(decision.outcome);
     if (decision.outcome == IntakeOutcome::duplicate_delivery)
@@ -207,7 +208,7 @@ WebhookResponse WebhookIntake::finish(const WebhookDelivery& delivery, const Dec
                    header(delivery, "x-github-delivery"), decision.job_id, status, outcome,
                    decision.detail);
     }
-    return WebhookResponse{status, outcome};
+    return WebhookResponse{status, std::string(outcome)};
 }
 
 }  // namespace scaleup
