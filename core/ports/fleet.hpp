@@ -50,7 +50,7 @@ struct InstanceInfo {
     InstanceState state = InstanceState::pending;
     Instant launched_at{};
     // Shared, never copied: a describe lists every live instance sweep after sweep, and copying
-    // each one's tags was an eighth of a simulated hour's allocations. Null: no tags.
+    // each one's tags was 5 % of a simulated hour's allocations. Null: no tags.
     std::shared_ptr<const InstanceTags> tags;
 
     /// The value of the tag `key`, or null.
