@@ -16,9 +16,14 @@ namespace {
 using json = nlohmann::json;
 using Pointer = json::json_pointer;
 
-/// A fault's numeric knob and its smallest valid value. A percent stops at 1: 0 turns the fault
-/// off, and dropping the fault is ddmin's move. `seconds` (clock skew) may be negative: it goes
-/// toward 0 from either side.
+/// A fault's numeric knob and its smallest valid value: each makes its fault milder (or only
+/// earlier) as it goes down. A percent stops at 1: 0 turns the fault off, and dropping the fault
+/// is ddmin's move. `seconds` (clock skew) may be negative: it goes toward 0 from either side.
+///
+/// Limits are not knobs: EC2 capacity (`instances`), GitHub's rate limits, EC2's and SSM's
+/// throttles. Lowering one makes its fault harsher, not smaller: a shrink took a capacity of 156
+/// instances to 0 and "kept" a liveness failure that no control plane could avoid, a different
+/// failure from the one it was shrinking. A limit stays as the mix drew it, or goes with its fault.
 struct Knob {
     const char* key;
     std::int64_t floor;
@@ -30,15 +35,7 @@ constexpr std::array kFaultKnobs{
     Knob{"percent", 1},
     Knob{"window_seconds", 0},
     Knob{"seconds", 0},
-    Knob{"requests_per_hour", 1},
-    Knob{"registrations_per_hour", 1},
-    Knob{"points_per_minute", 1},
-    Knob{"max_concurrent", 1},
     Knob{"retry_after_missing_percent", 0},
-    Knob{"instances", 0},
-    Knob{"burst", 1},
-    Knob{"refill_per_second", 1},
-    Knob{"requests_per_second", 1},
 };
 
 /// What one run of a candidate showed.

@@ -290,6 +290,35 @@ TEST_CASE("each reduction goes as far as the failure allows, and no further", "[
     CHECK(result.candidates_rejected == 0);
 }
 
+TEST_CASE("limits are never lowered: a shrunk capacity or rate limit is a harsher fault",
+          "[shrink]") {
+    // The failure needs only that EC2's capacity is limited at all. Lowering the limit would
+    // still "fail", for a harsher reason: a capacity of 0 starves every job (a real shrink did
+    // that to a liveness failure at 156 instances).
+    auto limited = noisy_scenario();
+    limited["faults"] = parse_json(R"([
+        {"kind": "ec2_capacity", "instances": 150, "shortfall_code": "UnfulfillableCapacity"},
+        {"kind": "github_primary_rate_limit", "requests_per_hour": 3000,
+         "registrations_per_hour": 2000},
+        {"kind": "ssm_throttling", "requests_per_second": 20},
+        {"kind": "ec2_throttling", "burst": 3, "refill_per_second": 2}])");
+    ShrinkOptions options;
+    options.run = [](const Scenario& scenario) {
+        bool capacity = false;
+        for (const auto& fault : scenario.source.value("faults", nlohmann::json::array()))
+            capacity = capacity || fault.at("kind") == "ec2_capacity";
+        RunReport report;
+        report.checkers = {{"liveness", !capacity, capacity ? "late" : "", {}}};
+        report.passed = !capacity;
+        return report;
+    };
+    const auto result = shrink_scenario(limited, "limited.json", options);
+    INFO(format_scenario_document(result.minimal));
+    REQUIRE(result.outcome == ShrinkOutcome::shrunk);
+    CHECK(result.minimal["faults"] == parse_json(R"([{"kind": "ec2_capacity", "instances": 150,
+                                                       "shortfall_code": "UnfulfillableCapacity"}])"));
+}
+
 TEST_CASE("a scenario that passes has nothing to shrink", "[shrink]") {
     int steps = 0;
     ShrinkOptions options;
