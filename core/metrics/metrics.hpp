@@ -9,6 +9,7 @@
 // hour's allocations.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>

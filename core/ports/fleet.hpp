@@ -37,9 +37,9 @@ using InstanceTags = std::map<std::string, std::string>;
 /// Whether `tags` (null: none) has every tag of `wanted` with its value: DescribeInstances' tag
 /// filters.
 inline bool carries_tags(const InstanceTags* tags, const InstanceTags& wanted) {
+    if (tags == nullptr)
+        return wanted.empty();
     return std::all_of(wanted.begin(), wanted.end(), [&](const auto& tag) {
-        if (tags == nullptr)
-            return false;
         const auto it = tags->find(tag.first);
         return it != tags->end() && it->second == tag.second;
     });
