@@ -47,7 +47,10 @@ void Runtime::trace(std::string_view, std::string_view, std::string_view) {}
 // reports an escaping exception instead of letting it vanish.
 struct SpawnedTaskPromise : Runtime::SpawnedLink {
     Runtime& runtime;
-    SpawnedTaskPromise(Runtime& rt, Task<void>&) : runtime(rt) { runtime.link(this); }
+    template <typename... Parameters>
+    SpawnedTaskPromise(Runtime& rt, Parameters&...) : runtime(rt) {
+        runtime.link(this);
+    }
     ~SpawnedTaskPromise() { runtime.unlink(this); }
     struct Handle {
         using promise_type = SpawnedTaskPromise;
@@ -68,11 +71,41 @@ namespace {
 SpawnedTaskPromise::Handle run_spawned(Runtime&, Task<void> task) {
     co_await std::move(task);
 }
+
+// Becomes the continuation of a task that is already running, without resuming it.
+struct BecomeContinuation {
+    detail::PromiseBase& promise;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) const noexcept { promise.continuation = h; }
+    void await_resume() const noexcept {}
+};
+
+// Owns the adopted frame: destroyed when the task has finished, or with the wrapper if the runtime
+// shuts down first.
+struct OwnedFrame {
+    std::coroutine_handle<> frame;
+    explicit OwnedFrame(std::coroutine_handle<> f) noexcept : frame(f) {}
+    OwnedFrame(const OwnedFrame&) = delete;
+    OwnedFrame& operator=(const OwnedFrame&) = delete;
+    ~OwnedFrame() { frame.destroy(); }
+};
+
+SpawnedTaskPromise::Handle run_adopted(Runtime&, std::coroutine_handle<> frame,
+                                       detail::PromiseBase& promise) {
+    const OwnedFrame owned(frame);
+    co_await BecomeContinuation{promise};
+    // The task has finished: its result or exception is dropped with its frame.
+}
 }  // namespace
 
 void Runtime::spawn(Task<void> task) {
     auto wrapper = run_spawned(*this, std::move(task));
     schedule(now(), wrapper.h);
+}
+
+void Runtime::adopt_started(std::coroutine_handle<> frame, detail::PromiseBase& promise) {
+    // Resumed now, the wrapper runs only up to BecomeContinuation, inside this call.
+    run_adopted(*this, frame, promise).h.resume();
 }
 
 void Runtime::link(SpawnedLink* node) noexcept {
@@ -135,13 +168,12 @@ void CancellableWait::unregister() noexcept {
 }  // namespace detail
 
 Task<bool> with_timeout(Runtime& rt, Duration limit, Task<void> task) {
-    auto state = std::make_shared<detail::RaceState<void>>();
-    rt.spawn(detail::run_race(rt, state, std::move(task)));
-    co_await detail::RaceAwaiter<void>{rt, *state, rt.now() + limit};
-    if (!state->finished)
+    const bool finished = co_await detail::RaceAwaiter<void>{rt, task.handle(), rt.now() + limit};
+    if (!finished) {
+        rt.adopt(std::move(task));
         co_return false;
-    if (state->error)
-        std::rethrow_exception(state->error);
+    }
+    co_await std::move(task);  // done: rethrows its exception, without suspending
     co_return true;
 }
 

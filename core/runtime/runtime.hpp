@@ -64,6 +64,14 @@ class Runtime {
     /// still suspended when the runtime is destroyed is destroyed with it. An exception escaping a
     /// spawned task is a bug; the runtime reports it (the simulation stops with it).
     void spawn(Task<void> task);
+    /// Takes over a task that has started and is suspended (one that lost a `with_timeout` race):
+    /// it runs on, its result or exception is dropped when it finishes, and the runtime destroys it
+    /// if it is still suspended when the runtime shuts down.
+    template <typename T>
+    void adopt(Task<T> task) {
+        const auto frame = task.release();
+        adopt_started(frame, frame.promise());
+    }
     /// Number of spawned tasks that have not finished.
     std::size_t live_tasks() const noexcept { return live_tasks_; }
 
@@ -96,6 +104,7 @@ class Runtime {
         SpawnedLink* prev = nullptr;
         SpawnedLink* next = nullptr;
     };
+    void adopt_started(std::coroutine_handle<> frame, detail::PromiseBase& promise);
     void link(SpawnedLink* node) noexcept;
     void unlink(SpawnedLink* node) noexcept;
 
@@ -187,72 +196,35 @@ inline detail::CancellableWait sleep(Runtime& rt, Duration d, const Cancellation
 // The task keeps running to completion after a timeout (its result is dropped), as a real request
 // whose response is lost: the far side may still act on it. That is the semantics callers of a
 // remote service must handle anyway, and it needs no cooperative cancellation inside the task.
+//
+// The race costs one timer and nothing else: the task starts at once, as a plain `co_await` would
+// start it, with the racing coroutine as its continuation, so a task that finishes in time resumes
+// its caller directly. Only a task that loses the race is handed to the runtime (`adopt`), which
+// owns it until it finishes. (A race used to spawn the task and share a state with it: two events,
+// two frames and a shared_ptr per call, and timed calls are most of a run's port calls.)
 
 namespace detail {
-template <typename T>
-struct RaceState {
-    std::optional<T> value;
-    std::exception_ptr error;
-    bool finished = false;
-    bool timed_out = false;
-    std::coroutine_handle<> waiter;
-    TimerId timer = 0;
-};
-template <>
-struct RaceState<void> {
-    std::exception_ptr error;
-    bool finished = false;
-    bool timed_out = false;
-    std::coroutine_handle<> waiter;
-    TimerId timer = 0;
-};
-
-template <typename T>
-void finish_race(Runtime& rt, RaceState<T>& state) {
-    state.finished = true;
-    if (state.waiter && !state.timed_out) {
-        rt.cancel_timer(state.timer);
-        rt.schedule(rt.now(), state.waiter);
-    }
-}
-
-// Two overloads rather than one with `if constexpr`: g++ 12 loses the exception of a co_await in a
-// try block when a discarded constexpr branch also holds a co_await.
-template <typename T>
-Task<void> run_race(Runtime& rt, std::shared_ptr<RaceState<T>> state, Task<T> task) {
-    try {
-        state->value.emplace(co_await std::move(task));
-    } catch (...) {
-        state->error = std::current_exception();
-    }
-    finish_race(rt, *state);
-}
-
-inline Task<void> run_race(Runtime& rt, std::shared_ptr<RaceState<void>> state, Task<void> task) {
-    try {
-        co_await std::move(task);
-    } catch (...) {
-        state->error = std::current_exception();
-    }
-    finish_race(rt, *state);
-}
-
-// Holds the state by reference, not by shared_ptr: g++ 12 destroys a brace-initialised co_await
-// operand's non-trivial members twice (found by the with_timeout exception test). Awaiters in this
-// project keep only references and trivially destructible members.
+// Holds only a handle, a reference and integers: g++ 12 destroys a brace-initialised co_await
+// operand's non-trivial members twice (docs/architecture.md, compiler notes).
 template <typename T>
 struct RaceAwaiter {
     Runtime& runtime;
-    RaceState<T>& state;
+    typename Task<T>::Handle task;
     Instant deadline;
-    bool await_ready() const noexcept { return state.finished; }
-    void await_suspend(std::coroutine_handle<> h) {
-        state.waiter = h;
-        state.timer = runtime.schedule(deadline, h);
+    TimerId timer = 0;
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
+        timer = runtime.schedule(deadline, h);
+        task.promise().continuation = h;
+        return task;
     }
-    void await_resume() noexcept {
-        if (!state.finished)
-            state.timed_out = true;
+    /// True if the task finished first. Then its timer must not fire: it would resume a caller
+    /// that has moved on.
+    bool await_resume() noexcept {
+        if (!task.done())
+            return false;
+        runtime.cancel_timer(timer);
+        return true;
     }
 };
 }  // namespace detail
@@ -260,14 +232,12 @@ struct RaceAwaiter {
 /// The task's value, or nullopt if `limit` passed first. Exceptions from the task propagate.
 template <typename T>
 Task<std::optional<T>> with_timeout(Runtime& rt, Duration limit, Task<T> task) {
-    auto state = std::make_shared<detail::RaceState<T>>();
-    rt.spawn(detail::run_race(rt, state, std::move(task)));
-    co_await detail::RaceAwaiter<T>{rt, *state, rt.now() + limit};
-    if (!state->finished)
+    const bool finished = co_await detail::RaceAwaiter<T>{rt, task.handle(), rt.now() + limit};
+    if (!finished) {
+        rt.adopt(std::move(task));
         co_return std::nullopt;
-    if (state->error)
-        std::rethrow_exception(state->error);
-    co_return std::move(state->value);
+    }
+    co_return co_await std::move(task);  // done: gives its value or rethrows, without suspending
 }
 
 /// True if the task finished within `limit`, false on timeout. Exceptions from the task propagate.

@@ -1,6 +1,7 @@
 // The simulated runtime's scheduling contract: ordering, timers, timeouts, cancellation, isolation.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,45 @@ TEST_CASE("with_timeout passes the task's exception on") {
     }(rt, caught, completed));
     rt.run();
     CHECK(caught == "dependency down");
+}
+
+TEST_CASE("with_timeout costs no event of its own: a winning task resumes its caller directly") {
+    SimulatedRuntime rt(7);
+    std::optional<int> slow;
+    std::optional<int> instant;
+    rt.spawn([](Runtime& r, std::optional<int>& a, std::optional<int>& b) -> Task<void> {
+        a = co_await with_timeout(r, seconds(10), slow_value(r, seconds(2), 42));
+        b = co_await with_timeout(r, seconds(10), [](int v) -> Task<int> { co_return v; }(7));
+    }(rt, slow, instant));
+    rt.run();
+    CHECK(slow == 42);
+    CHECK(instant == 7);
+    // The spawn's start and the 2 s sleep's wake-up; no event starts the raced tasks, none hands
+    // their results back, and the cancelled deadlines never run.
+    CHECK(rt.events_processed() == 2);
+}
+
+TEST_CASE("a task that lost its race is destroyed with the runtime if still suspended") {
+    struct Guard {
+        bool& destroyed;
+        ~Guard() { destroyed = true; }
+    };
+    bool destroyed = false;
+    bool gave_up = false;
+    {
+        SimulatedRuntime rt(7);
+        rt.spawn([](Runtime& r, bool& flag, bool& out) -> Task<void> {
+            out = !co_await with_timeout(r, seconds(3), [](Runtime& rr, bool& f) -> Task<void> {
+                const Guard guard{f};
+                co_await rr.sleep(hours(1));
+            }(r, flag));
+        }(rt, destroyed, gave_up));
+        rt.run_until(sim::kSimulationEpoch + seconds(10));
+        CHECK(gave_up);
+        CHECK_FALSE(destroyed);
+        CHECK(rt.live_tasks() == 1);  // the adopted task, still asleep
+    }
+    CHECK(destroyed);
 }
 
 TEST_CASE("cancellation wakes sleeping tasks early, in the order they started waiting") {
