@@ -121,6 +121,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         std::string owner;
         std::string repo;
         std::vector<std::string> labels;
+        std::vector<std::string> label_set;  // labels normalised once: matched against every runner
         Duration duration{};
         std::int64_t installation_id = 0;
         JobStatus status = JobStatus::queued;
@@ -138,6 +139,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         std::string name;
         RunnerOwner owner;
         std::vector<std::string> labels;
+        std::vector<std::string> label_set;  // labels normalised once: matched against every job
         std::int64_t group_id = 1;
         std::int64_t installation_id = 0;  // whose token created it
         std::string encoded_jit_config;

@@ -50,6 +50,7 @@ std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
     job.owner = std::move(owner);
     job.repo = std::move(repo);
     job.labels = std::move(labels);
+    job.label_set = normalise_labels(job.labels);
     job.duration = duration;
     job.installation_id = installation_id;
     job.queued_at = rt_.now();
@@ -127,9 +128,8 @@ void SimulatedGitHub::complete_job(JobRecord& job, const char* conclusion) {
 bool SimulatedGitHub::runner_takes(const RunnerRecord& runner, const JobRecord& job) const {
     if (runner.deleted || !runner.online || runner.busy || !owns(runner.owner, job.owner, job.repo))
         return false;
-    const std::vector<std::string> has = normalise_labels(runner.labels);
-    const std::vector<std::string> wants = normalise_labels(job.labels);
-    return std::includes(has.begin(), has.end(), wants.begin(), wants.end());
+    return std::includes(runner.label_set.begin(), runner.label_set.end(), job.label_set.begin(),
+                         job.label_set.end());
 }
 
 SimulatedGitHub::JobRecord* SimulatedGitHub::oldest_job_for(const RunnerRecord& runner) {
@@ -293,6 +293,7 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
     runner.name = request.runner_name;
     runner.owner = request.owner;
     runner.labels = request.labels;
+    runner.label_set = normalise_labels(runner.labels);
     runner.group_id = request.runner_group_id;
     runner.installation_id = installation_id;
     runner.created_at = rt_.now();
