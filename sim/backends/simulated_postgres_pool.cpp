@@ -124,7 +124,7 @@ std::optional<SimulatedPostgres::Drop> SimulatedPostgres::first_drop_in(Instant 
     return first;
 }
 
-Task<SimulatedPostgres::Phase> SimulatedPostgres::run_phase(Duration work, Instant deadline) {
+SimulatedPostgres::PhaseWait SimulatedPostgres::run_phase(Duration work, Instant deadline) {
     const Instant start = rt_.now();
     Phase phase;
     Instant until = stretched_end(start, work);
@@ -136,9 +136,7 @@ Task<SimulatedPostgres::Phase> SimulatedPostgres::run_phase(Duration work, Insta
         until = drop->at;
         phase = Phase{PhaseEnd::dropped, drop->cause};
     }
-    if (until > start)
-        co_await rt_.sleep_until(until);
-    co_return phase;
+    return PhaseWait{rt_, until, phase};  // no sleep when it ends at once
 }
 
 Duration SimulatedPostgres::statement_work() {
