@@ -217,18 +217,16 @@ Task<std::vector<QueueMessage>> SimulatedSqs::poll(int max_messages, Duration wa
 
 std::vector<QueueMessage> SimulatedSqs::take_visible(int max_messages) {
     std::vector<QueueMessage> batch;
-    const Instant now = rt_.now();
-    auto it = queue_.begin();
-    while (it != queue_.end() && static_cast<int>(batch.size()) < max_messages) {
-        const auto current = it++;
-        if (current->second.visible_at > now)
-            continue;
-        const MessageRecord& record = records_[current->first - 1];
+    refresh_visibility();
+    auto it = visible_.begin();  // oldest first
+    while (it != visible_.end() && static_cast<int>(batch.size()) < max_messages) {
+        const std::uint64_t seq = *it++;  // delivering or redriving moves it out of visible_
+        const MessageRecord& record = records_[seq - 1];
         if (options_.max_receive_count && record.receives >= *options_.max_receive_count) {
-            redrive(current->first);
+            redrive(seq);
             continue;
         }
-        batch.push_back(deliver(current->first, current->second));
+        batch.push_back(deliver(seq, queue_.at(seq)));
     }
     return batch;
 }
@@ -243,9 +241,11 @@ QueueMessage SimulatedSqs::deliver(std::uint64_t seq, Stored& stored) {
     record.last_received_at = now;
     if (record.deleted_at)
         ++record.deliveries_after_delete;
+    unindex_visibility(seq, stored);
     stored.receipt_handle = fmt::format("rh-{}-{}", record.id, record.receives);
     stored.received_at = now;
     stored.visible_at = now + options_.visibility_timeout;
+    index_visibility(seq, stored);
     handles_[stored.receipt_handle] = HandleInfo{seq, record.receives};
     return QueueMessage{record.id, stored.receipt_handle, record.body, record.receives,
                         record.sent_at};
@@ -260,6 +260,7 @@ void SimulatedSqs::redrive(std::uint64_t seq) {
         fmt::format("maxReceiveCount {} exceeded", *options_.max_receive_count);
     record.dead_lettered_at = now;
     record.in_queue = false;
+    unindex_visibility(seq, queue_.at(seq));
     queue_.erase(seq);
     ++counters_.redriven;
     dead_letters_.push_back(
@@ -269,13 +270,40 @@ void SimulatedSqs::redrive(std::uint64_t seq) {
 }
 
 Instant SimulatedSqs::next_visible_at() const {
-    const Instant now = rt_.now();
-    Instant next = Instant::max();
-    for (const auto& [seq, stored] : queue_) {
-        if (stored.visible_at > now)
-            next = std::min(next, stored.visible_at);
+    refresh_visibility();
+    return hidden_.empty() ? Instant::max() : hidden_.begin()->first;
+}
+
+void SimulatedSqs::index_visibility(std::uint64_t seq, const Stored& stored) {
+    if (stored.visible_at <= rt_.now()) {
+        visible_.insert(seq);
+        return;
     }
-    return next;
+    hidden_.emplace(stored.visible_at, seq);
+    if (!stored.receipt_handle.empty())
+        ++in_flight_;
+}
+
+// Call before changing a stored message's visibility or handle, or removing it.
+void SimulatedSqs::unindex_visibility(std::uint64_t seq, const Stored& stored) {
+    refresh_visibility();
+    if (hidden_.erase({stored.visible_at, seq}) == 0) {
+        visible_.erase(seq);
+        return;
+    }
+    if (!stored.receipt_handle.empty())
+        --in_flight_;
+}
+
+void SimulatedSqs::refresh_visibility() const {
+    const Instant now = rt_.now();
+    while (!hidden_.empty() && hidden_.begin()->first <= now) {
+        const std::uint64_t seq = hidden_.begin()->second;
+        if (!queue_.at(seq).receipt_handle.empty())
+            --in_flight_;
+        visible_.insert(seq);
+        hidden_.erase(hidden_.begin());
+    }
 }
 
 // Long polls sleep until the next known visibility; anything that may make a message visible
@@ -330,7 +358,9 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
         // A replica missed the delete: the message comes back when its visibility would have
         // ended, and this handle is spent.
         ++counters_.duplicates_scheduled;
+        unindex_visibility(seq, *stored);
         stored->receipt_handle.clear();
+        index_visibility(seq, *stored);
         if (rt_.tracing()) {
             rt_.tracef("sqs", "delete_lost", "id={} back_at={}", record.id,
                        format_instant(std::max(now, stored->visible_at)));
@@ -340,6 +370,7 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
     }
     ++counters_.deletes;
     record.in_queue = false;
+    unindex_visibility(seq, *stored);
     queue_.erase(seq);
     if (rt_.tracing())
         rt_.tracef("sqs", "delete", "id={} receives={}", record.id, record.receives);
@@ -388,7 +419,11 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
                                   "[43200 seconds]",
                                   whole_seconds(timeout)));
     }
+    // The handle names the message: its sequence is the index's key.
+    const std::uint64_t seq = handles_.at(receipt_handle).seq;
+    unindex_visibility(seq, *stored);
     stored->visible_at = now + timeout;
+    index_visibility(seq, *stored);
     ++counters_.visibility_changes;
     if (rt_.tracing()) {
         const MessageRecord& record = records_[handles_.at(receipt_handle).seq - 1];
@@ -432,7 +467,8 @@ Status SimulatedSqs::apply_send(std::string body, Duration delay) {
                    format_duration(delay));
     }
     records_.push_back(std::move(record));
-    queue_.emplace(seq, Stored{now + delay, {}, {}});
+    const auto stored = queue_.emplace(seq, Stored{now + delay, {}, {}}).first;
+    index_visibility(seq, stored->second);
     ++counters_.sent;
     notify_change();
     ensure_reaper();
@@ -482,6 +518,7 @@ void SimulatedSqs::expire_due() {
         record.in_queue = false;
         expired_ids_.push_back(record.id);
         ++counters_.expired;
+        unindex_visibility(oldest->first, oldest->second);
         queue_.erase(oldest);
         if (rt_.tracing())
             rt_.tracef("sqs", "expire", "id={} receives={}", record.id, record.receives);
@@ -522,16 +559,13 @@ const SimulatedSqs::MessageRecord* SimulatedSqs::record(const std::string& messa
 }
 
 std::size_t SimulatedSqs::visible_count() const {
-    const Instant now = rt_.now();
-    return static_cast<std::size_t>(std::count_if(
-        queue_.begin(), queue_.end(), [&](const auto& e) { return e.second.visible_at <= now; }));
+    refresh_visibility();
+    return visible_.size();
 }
 
 std::size_t SimulatedSqs::in_flight_count() const {
-    const Instant now = rt_.now();
-    return static_cast<std::size_t>(std::count_if(queue_.begin(), queue_.end(), [&](const auto& e) {
-        return e.second.visible_at > now && !e.second.receipt_handle.empty();
-    }));
+    refresh_visibility();
+    return in_flight_;
 }
 
 }  // namespace scaleup::sim

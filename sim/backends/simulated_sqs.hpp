@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -169,13 +170,23 @@ class SimulatedSqs final : public QueuePort {
     Status apply_send(std::string body, Duration delay);
     Status apply_send_to_dead_letter(std::string body, std::string reason);
     void expire_due();
+    void index_visibility(std::uint64_t seq, const Stored& stored);
+    void unindex_visibility(std::uint64_t seq, const Stored& stored);
+    void refresh_visibility() const;
     void ensure_reaper();
     Task<void> reap();
 
     Runtime& rt_;
     Options options_;
     Random random_;
-    std::map<std::uint64_t, Stored> queue_;         // by send sequence: oldest first
+    std::map<std::uint64_t, Stored> queue_;  // by send sequence: oldest first
+    // An index of queue_ by visibility, so a receive looks only at what it can take. Brought up to
+    // the current instant by `refresh_visibility` before it is read: every stored message is in
+    // `visible_` (by sequence) or `hidden_` (by the instant it becomes visible, then sequence).
+    // Scanning all of queue_ per receive was most of a receive during a backlog.
+    mutable std::set<std::uint64_t> visible_;
+    mutable std::set<std::pair<Instant, std::uint64_t>> hidden_;
+    mutable std::size_t in_flight_ = 0;             // hidden messages holding a receipt handle
     std::vector<MessageRecord> records_;            // index = sequence - 1
     LookupTable<std::string, HandleInfo> handles_;  // every handle ever issued; never listed
     std::vector<Ack> acks_;
