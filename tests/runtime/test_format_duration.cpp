@@ -33,3 +33,14 @@ TEST_CASE("format_duration writes seconds and nine decimals, as fmt did", "[time
         CHECK(format_duration(Duration{ns}) == with_fmt(ns));
     }
 }
+
+TEST_CASE("format_duration writes every length of seconds and every fraction digit", "[time]") {
+    // Two digits per division: an odd and an even count of digits, on both sides of the point.
+    std::int64_t power = 1;
+    for (int digits = 1; digits <= 18; ++digits, power *= 10) {
+        for (const std::int64_t ns : {power, power - 1, power + power / 3, -power, -(power - 1)}) {
+            INFO(ns);
+            CHECK(format_duration(Duration{ns}) == with_fmt(ns));
+        }
+    }
+}
