@@ -32,7 +32,7 @@ Task<BatchResult> BatchHandler::handle(std::vector<QueueMessage> batch, Instant 
     for (auto& message : batch)
         items.push_back(Item{std::move(message), {}, {}, {}, {}, {}, {}, false});
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "batch_start", "messages={} deadline={}", items.size(),
+        rt_.tracef("consumer", "batch_start", FMT_COMPILE("messages={} deadline={}"), items.size(),
                    format_instant(deadline));
     }
     const Instant until = deadline - config_.deadline_margin;
@@ -42,7 +42,7 @@ Task<BatchResult> BatchHandler::handle(std::vector<QueueMessage> batch, Instant 
         // Whatever is not durably handled yet comes back: finish() turns "no outcome" into
         // unexpected_error_retry. Outcomes already reached stand, they are durable.
         if (rt_.tracing())
-            rt_.tracef("consumer", "unexpected_error", "what=\"{}\"", e.what());
+            rt_.tracef("consumer", "unexpected_error", FMT_COMPILE("what=\"{}\""), e.what());
         for (auto& item : items) {
             if (!item.outcome)
                 item.detail = e.what();
@@ -247,7 +247,7 @@ BatchResult BatchHandler::report(Items& items) {
         metrics_.increment("scaleup_consumer_messages_total",
                            {{"outcome", std::string(to_string(outcome))}});
         if (rt_.tracing()) {
-            rt_.tracef("consumer", "message", "id={} job={} outcome={} detail=\"{}\"",
+            rt_.tracef("consumer", "message", FMT_COMPILE("id={} job={} outcome={} detail=\"{}\""),
                        item.message.id, item.job ? item.job->job_id : 0, to_string(outcome),
                        item.detail);
         }

@@ -115,8 +115,8 @@ Task<Result<LaunchResult>> BatchHandler::find_launched(const std::string& reserv
         result.instance_ids.push_back(instance.id);
     std::sort(result.instance_ids.begin(), result.instance_ids.end());
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "launch_found", "reservation={} instances={}", reservation,
-                   fmt::join(result.instance_ids, ","));
+        rt_.tracef("consumer", "launch_found", FMT_COMPILE("reservation={} instances={}"),
+                   reservation, fmt::join(result.instance_ids, ","));
     }
     co_return result;
 }
@@ -143,8 +143,8 @@ Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,
     }
     members.resize(keep);
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "reserved", "reservation={} wanted={} granted={}", reservation,
-                   wanted, keep);
+        rt_.tracef("consumer", "reserved", FMT_COMPILE("reservation={} wanted={} granted={}"),
+                   reservation, wanted, keep);
     }
     co_return keep > 0;
 }
@@ -235,7 +235,7 @@ Task<void> BatchHandler::discard_instance(const std::string& instance_id, Instan
                                           [&] { return ports_.ledger.release_instance(id); });
     }
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "discard_instance", "instance={} terminated={}", id,
+        rt_.tracef("consumer", "discard_instance", FMT_COMPILE("instance={} terminated={}"), id,
                    terminated.ok());
     }
 }

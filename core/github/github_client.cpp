@@ -34,7 +34,7 @@ Task<Result<T>> GitHubClient::retry_unauthorized(ServiceError rejected, TokenGra
     const bool fresh = rt_.now() - grant.minted_at < config_.fresh_token_window;
     SCALEUP_PROBE(rt_, token_rejected_remint);
     if (rt_.tracing()) {
-        rt_.tracef("github-client", "unauthorized", "installation={} fresh_token={}",
+        rt_.tracef("github-client", "unauthorized", FMT_COMPILE("installation={} fresh_token={}"),
                    grant.installation_id, fresh);
     }
     if (fresh) {

@@ -179,9 +179,9 @@ void InstallationTokenCache::count_lookup(const char* result) {
 void InstallationTokenCache::trace(const char* event, std::int64_t installation_id,
                                    const std::string& extra) {
     if (extra.empty())
-        rt_.tracef("token-cache", event, "installation={}", installation_id);
+        rt_.tracef("token-cache", event, FMT_COMPILE("installation={}"), installation_id);
     else
-        rt_.tracef("token-cache", event, "installation={} {}", installation_id, extra);
+        rt_.tracef("token-cache", event, FMT_COMPILE("installation={} {}"), installation_id, extra);
 }
 
 }  // namespace scaleup

@@ -43,7 +43,8 @@ Task<OutboxRelay::Pass> OutboxRelay::pass(Instant deadline) {
         [&] { return ledger_.pending_outbox(kBatchLimit); });
     if (!pending.ok()) {
         if (rt_.tracing())
-            rt_.tracef("outbox", "read_failed", "error=\"{}\"", pending.error().describe());
+            rt_.tracef("outbox", "read_failed", FMT_COMPILE("error=\"{}\""),
+                       pending.error().describe());
         co_return done;
     }
     const Instant settled_before = rt_.now() - settle_time();
@@ -66,8 +67,8 @@ Task<bool> OutboxRelay::relay_entry(OutboxEntry entry, Instant deadline, Pass& d
         metrics_.increment(kRelayedMetric, {{"result", "error"}});
         SCALEUP_PROBE(rt_, outbox_send_failed);
         if (rt_.tracing()) {
-            rt_.tracef("outbox", "send_failed", "guid={} job={} error=\"{}\"", entry.delivery_guid,
-                       entry.job_id, sent.error().describe());
+            rt_.tracef("outbox", "send_failed", FMT_COMPILE("guid={} job={} error=\"{}\""),
+                       entry.delivery_guid, entry.job_id, sent.error().describe());
         }
         // A retryable failure means the queue is likely down: end the pass. Anything else is this
         // entry's own problem: skip it so the entries behind it still go.
@@ -86,8 +87,8 @@ Task<bool> OutboxRelay::relay_entry(OutboxEntry entry, Instant deadline, Pass& d
         return ledger_.note_enqueued(entry.job_id, enqueued_at);
     });
     if (rt_.tracing()) {
-        rt_.tracef("outbox", "relayed", "guid={} job={} marked={} noted={}", entry.delivery_guid,
-                   entry.job_id, marked.ok(), noted.ok());
+        rt_.tracef("outbox", "relayed", FMT_COMPILE("guid={} job={} marked={} noted={}"),
+                   entry.delivery_guid, entry.job_id, marked.ok(), noted.ok());
     }
     co_return true;
 }

@@ -28,11 +28,11 @@ Task<void> note_sent(Runtime& rt, LedgerPort& ledger, Duration limit, std::strin
     if (!guid.empty()) {
         auto marked = co_await with_timeout(rt, limit, ledger.mark_outbox_sent(guid));
         if (!(marked && marked->ok()) && rt.tracing())
-            rt.tracef("intake", "mark_sent_failed", "guid={} job={}", guid, job_id);
+            rt.tracef("intake", "mark_sent_failed", FMT_COMPILE("guid={} job={}"), guid, job_id);
     }
     auto noted = co_await with_timeout(rt, limit, ledger.note_enqueued(job_id, at));
     if (!(noted && noted->ok()) && rt.tracing())
-        rt.tracef("intake", "note_enqueued_failed", "job={}", job_id);
+        rt.tracef("intake", "note_enqueued_failed", FMT_COMPILE("job={}"), job_id);
 }
 
 }  // namespace
@@ -204,7 +204,8 @@ WebhookResponse WebhookIntake::finish(const WebhookDelivery& delivery, const Dec
     else if (decision.outcome == IntakeOutcome::unavailable)
         SCALEUP_PROBE(rt_, intake_unavailable);
     if (rt_.tracing()) {
-        rt_.tracef("intake", "delivery", "guid={} job={} status={} outcome={} detail=\"{}\"",
+        rt_.tracef("intake", "delivery",
+                   FMT_COMPILE("guid={} job={} status={} outcome={} detail=\"{}\""),
                    header(delivery, "x-github-delivery"), decision.job_id, status, outcome,
                    decision.detail);
     }

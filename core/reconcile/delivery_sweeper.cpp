@@ -53,7 +53,7 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
         report.list_failed = true;
         metrics_.increment(kRunsMetric, {{"result", "list_error"}});
         if (rt_.tracing()) {
-            rt_.tracef("sweeper", "list_failed", "pages={} error=\"{}\"", report.pages,
+            rt_.tracef("sweeper", "list_failed", FMT_COMPILE("pages={} error=\"{}\""), report.pages,
                        deliveries.error().describe());
         }
         co_return report;
@@ -64,8 +64,8 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
     metrics_.increment(kRunsMetric, {{"result", "ok"}});
     if (rt_.tracing()) {
         rt_.tracef("sweeper", "sweep",
-                   "pages={} guids={} succeeded={} redelivered={} errors={} recent={} "
-                   "limited={}",
+                   FMT_COMPILE("pages={} guids={} succeeded={} redelivered={} errors={} recent={} "
+                               "limited={}"),
                    report.pages, report.guids, report.succeeded, report.redelivered.size(),
                    report.redeliver_errors, report.recently_redelivered, report.limit_reached);
     }
@@ -171,7 +171,8 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
         });
         count_call("redeliver_hook_delivery", done ? nullptr : &done.error());
         if (rt_.tracing()) {
-            rt_.tracef("sweeper", "redeliver", "guid={} delivery={} ok={}", guid, id, done.ok());
+            rt_.tracef("sweeper", "redeliver", FMT_COMPILE("guid={} delivery={} ok={}"), guid, id,
+                       done.ok());
         }
         if (done) {
             SCALEUP_PROBE(rt_, sweeper_redelivered);

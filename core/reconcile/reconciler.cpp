@@ -38,7 +38,8 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
         // Without the supply nothing can be decided; requeuing blind could double every runner.
         metrics_.increment(kRunsMetric, {{"result", "error"}});
         if (rt_.tracing()) {
-            rt_.tracef("reconciler", "held_failed", "error=\"{}\"", held.error().describe());
+            rt_.tracef("reconciler", "held_failed", FMT_COMPILE("error=\"{}\""),
+                       held.error().describe());
         }
         co_return report;
     }
@@ -60,8 +61,8 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
     metrics_.increment(kRunsMetric, {{"result", clean ? "ok" : "error"}});
     if (rt_.tracing()) {
         rt_.tracef("reconciler", "run",
-                   "requeued={} has_runner={} covered={} in_flight={} too_young={} "
-                   "not_served={} limited={} errors={} owners_failed={}",
+                   FMT_COMPILE("requeued={} has_runner={} covered={} in_flight={} too_young={} "
+                               "not_served={} limited={} errors={} owners_failed={}"),
                    report.requeued.size(), report.has_runner, report.covered, report.in_flight,
                    report.too_young, report.not_served, report.limit_reached, report.errors,
                    report.owners_failed);
@@ -80,8 +81,8 @@ Task<void> Reconciler::reconcile_owner(RunnerOwner owner, Pass& pass) {
         ++pass.report.owners_failed;
         pass.complete = false;
         if (rt_.tracing()) {
-            rt_.tracef("reconciler", "list_failed", "owner={} error=\"{}\"", owner.key(),
-                       listed.error().describe());
+            rt_.tracef("reconciler", "list_failed", FMT_COMPILE("owner={} error=\"{}\""),
+                       owner.key(), listed.error().describe());
         }
         co_return;
     }
@@ -198,8 +199,9 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
     const int idle = idle_supply(pass.held, runners.value(), jobs);
     const int shortfall = std::max(0, demand - idle - pending);
     if (rt_.tracing()) {
-        rt_.tracef("reconciler", "group", "owner={} demand={} idle={} pending={} shortfall={}",
-                   owner.key(), demand, idle, pending, shortfall);
+        rt_.tracef("reconciler", "group",
+                   FMT_COMPILE("owner={} demand={} idle={} pending={} shortfall={}"), owner.key(),
+                   demand, idle, pending, shortfall);
     }
     // Jobs with no runner first: the consumer launches for them at once. Then the oldest first.
     std::stable_sort(eligible.begin(), eligible.end(), [](const JobState* a, const JobState* b) {
@@ -256,8 +258,8 @@ Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Inst
                                       [&] { return ledger_.note_enqueued(job_id, at); });
     SCALEUP_PROBE(rt_, reconciler_requeued);
     if (rt_.tracing()) {
-        rt_.tracef("reconciler", "requeue", "job={} owner={} repo={} attempt={}", job.job_id,
-                   job.owner, job.repo, message.attempt);
+        rt_.tracef("reconciler", "requeue", FMT_COMPILE("job={} owner={} repo={} attempt={}"),
+                   job.job_id, job.owner, job.repo, message.attempt);
     }
     co_return true;
 }

@@ -84,8 +84,8 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     metrics_.increment(kRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
     if (rt_.tracing()) {
         rt_.tracef("scale-down", "sweep",
-                   "instances={} orphans={} finished={} missing={} busy={} ghosts={} "
-                   "errors={}",
+                   FMT_COMPILE("instances={} orphans={} finished={} missing={} busy={} ghosts={} "
+                               "errors={}"),
                    instances.size(), report.terminated_orphan.size(),
                    report.terminated_finished.size(), report.released_missing.size(),
                    report.kept_busy.size(), report.deleted_ghost_runners.size(), report.errors);
@@ -250,8 +250,9 @@ void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& 
         .push_back(condemned.instance_id);
     count(orphan ? "terminated_orphan" : idle ? "terminated_idle" : "terminated_finished");
     if (rt_.tracing()) {
-        rt_.tracef("scale-down", "terminated", "instance={} owner={} reason={} runner={}",
-                   condemned.instance_id, condemned.owner, reason, condemned.runner_id);
+        rt_.tracef("scale-down", "terminated",
+                   FMT_COMPILE("instance={} owner={} reason={} runner={}"), condemned.instance_id,
+                   condemned.owner, reason, condemned.runner_id);
     }
 }
 
@@ -282,8 +283,8 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const LookupSet<std:
             SCALEUP_PROBE(rt_, scale_down_deleted_ghost);
             count("deleted_ghost_runner");
             if (rt_.tracing()) {
-                rt_.tracef("scale-down", "deleted_ghost", "owner={} runner={} name={}", owner.key(),
-                           runner_id, runner.name);
+                rt_.tracef("scale-down", "deleted_ghost", FMT_COMPILE("owner={} runner={} name={}"),
+                           owner.key(), runner_id, runner.name);
             }
         }
     }
@@ -318,7 +319,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
         report.released_missing.push_back(id);
         count("released_missing");
         if (rt_.tracing())
-            rt_.tracef("scale-down", "released_missing", "instance={}", id);
+            rt_.tracef("scale-down", "released_missing", FMT_COMPILE("instance={}"), id);
     }
     missing_last_ = std::move(missing);
 }

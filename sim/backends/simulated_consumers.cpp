@@ -78,14 +78,14 @@ void SimulatedConsumers::start() {
         throw std::logic_error("SimulatedConsumers::start: already running");
     stop_ = CancellationSource{};
     if (rt_.tracing())
-        rt_.tracef("consumer", "start", "consumers={}", options_.consumers);
+        rt_.tracef("consumer", "start", FMT_COMPILE("consumers={}"), options_.consumers);
     for (int i = 1; i <= options_.consumers; ++i)
         rt_.spawn(poll_loop(i));
 }
 
 void SimulatedConsumers::stop() {
     if (rt_.tracing())
-        rt_.tracef("consumer", "stop", "active={}", active_pollers_);
+        rt_.tracef("consumer", "stop", FMT_COMPILE("active={}"), active_pollers_);
     stop_.cancel(rt_);
 }
 
@@ -131,7 +131,7 @@ Task<std::vector<QueueMessage>> SimulatedConsumers::receive_some(int index, int 
         co_return std::move(received).value();
     ++counters_.receive_errors;
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "receive_error", "consumer={} code={}", index,
+        rt_.tracef("consumer", "receive_error", FMT_COMPILE("consumer={} code={}"), index,
                    received.error().code);
     }
     CancellationToken token = stop_.token();
@@ -156,8 +156,8 @@ Task<void> SimulatedConsumers::invoke(Poller& poller, std::vector<QueueMessage> 
                       rt_.now() - *poller.last_invocation_end >= options_.idle_before_cold;
     const Duration init = invocation.cold ? options_.cold_start.draw(random_) : Duration{0};
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "invoke", "consumer={} size={} ids={} cold={} init={}", poller.index,
-                   batch.size(), join_ids(invocation.message_ids), invocation.cold,
+        rt_.tracef("consumer", "invoke", FMT_COMPILE("consumer={} size={} ids={} cold={} init={}"),
+                   poller.index, batch.size(), join_ids(invocation.message_ids), invocation.cold,
                    format_duration(init));
     }
     if (invocation.cold) {
@@ -177,8 +177,8 @@ Task<void> SimulatedConsumers::invoke(Poller& poller, std::vector<QueueMessage> 
     poller.last_invocation_end = invocation.finished;
     --running_invocations_;
     if (rt_.tracing()) {
-        rt_.tracef("consumer", "result", "consumer={} outcome={} deleted={} kept={}", poller.index,
-                   to_string(invocation.outcome), invocation.deleted.size(),
+        rt_.tracef("consumer", "result", FMT_COMPILE("consumer={} outcome={} deleted={} kept={}"),
+                   poller.index, to_string(invocation.outcome), invocation.deleted.size(),
                    batch.size() - invocation.deleted.size());
     }
     invocations_.push_back(std::move(invocation));
@@ -288,7 +288,7 @@ Task<void> SimulatedConsumers::delete_acknowledged(Invocation& invocation,
             // The message comes back after its visibility timeout; the core absorbs the repeat.
             ++counters_.delete_failures;
             if (rt_.tracing()) {
-                rt_.tracef("consumer", "delete_error", "consumer={} id={} code={}",
+                rt_.tracef("consumer", "delete_error", FMT_COMPILE("consumer={} id={} code={}"),
                            invocation.consumer, m.id, deleted.error().code);
             }
         }

@@ -84,7 +84,7 @@ std::optional<ServiceError> SimulatedEc2::unavailable(const char* operation) {
     if (!any_active(options_.unavailable_windows, rt_.now()))
         return std::nullopt;
     if (rt_.tracing())
-        rt_.tracef("ec2", "unavailable", "op={}", operation);
+        rt_.tracef("ec2", "unavailable", FMT_COMPILE("op={}"), operation);
     return make_error(ErrorKind::transient, "ec2", "Unavailable",
                       "The service is unavailable. Please try again shortly.");
 }
@@ -94,7 +94,7 @@ std::optional<ServiceError> SimulatedEc2::throttled(TokenBucket& bucket, const c
         return std::nullopt;
     ++throttled_calls_;
     if (rt_.tracing())
-        rt_.tracef("ec2", "throttled", "op={}", operation);
+        rt_.tracef("ec2", "throttled", FMT_COMPILE("op={}"), operation);
     return make_error(ErrorKind::throttled, "ec2", "RequestLimitExceeded",
                       "Request limit exceeded.");
 }
@@ -134,8 +134,8 @@ std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& re
                        "The client token was already used with different parameters.")};
     }
     if (rt_.tracing()) {
-        rt_.tracef("ec2", "create_fleet_replayed", "token={} instances={}", request.client_token,
-                   remembered->result.instance_ids.size());
+        rt_.tracef("ec2", "create_fleet_replayed", FMT_COMPILE("token={} instances={}"),
+                   request.client_token, remembered->result.instance_ids.size());
     }
     return Result<LaunchResult>{remembered->result};
 }
@@ -178,9 +178,9 @@ LaunchResult SimulatedEc2::launch(const LaunchRequest& request) {
         remaining -= granted;
     }
     if (rt_.tracing()) {
-        rt_.tracef("ec2", "create_fleet", "token={} requested={} launched={} errors={}",
-                   request.client_token, request.count, result.instance_ids.size(),
-                   result.errors.size());
+        rt_.tracef("ec2", "create_fleet",
+                   FMT_COMPILE("token={} requested={} launched={} errors={}"), request.client_token,
+                   request.count, result.instance_ids.size(), result.errors.size());
     }
     return result;
 }
@@ -205,7 +205,7 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
     if (outcome->ok() && random_.chance(options_.lost_response_rate)) {
         ++lost_responses_;
         if (rt_.tracing()) {
-            rt_.tracef("ec2", "response_lost", "op=CreateFleet token={} launched={}",
+            rt_.tracef("ec2", "response_lost", FMT_COMPILE("op=CreateFleet token={} launched={}"),
                        request.client_token, outcome->value().instance_ids.size());
         }
         co_return make_error(ErrorKind::unknown_outcome, "ec2", "ECONNRESET",
@@ -281,7 +281,7 @@ Task<Status> SimulatedEc2::tag_instance(std::string instance_id, std::string key
                              fmt::format("The instance ID '{}' does not exist", instance_id));
     }
     if (rt_.tracing())
-        rt_.tracef("ec2", "tag", "instance={} key={}", instance_id, key);
+        rt_.tracef("ec2", "tag", FMT_COMPILE("instance={} key={}"), instance_id, key);
     // Copy on write: the old map may be shared with the launch's other instances and with what
     // earlier describes returned, which must not change under their holders.
     auto& tags = instances_[*index].tags;

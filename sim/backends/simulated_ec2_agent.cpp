@@ -34,7 +34,7 @@ Task<std::optional<std::string>> SimulatedEc2::await_config(std::string id) {
         if (read.ok() && read.value()) {
             record(id).config_found_at = rt_.now();
             if (rt_.tracing())
-                rt_.tracef("ec2", "config_found", "instance={}", id);
+                rt_.tracef("ec2", "config_found", FMT_COMPILE("instance={}"), id);
             co_return std::move(*read.value());
         }
         if (rt_.now() >= give_up_at) {
@@ -61,7 +61,8 @@ Task<std::optional<std::int64_t>> SimulatedEc2::register_runner(std::string id,
             }
             instance.registered_at = rt_.now();
             if (rt_.tracing()) {
-                rt_.tracef("ec2", "registered", "instance={} runner={}", id, instance.runner_id);
+                rt_.tracef("ec2", "registered", FMT_COMPILE("instance={} runner={}"), id,
+                           instance.runner_id);
             }
             co_return instance.runner_id;
         }
@@ -69,8 +70,8 @@ Task<std::optional<std::int64_t>> SimulatedEc2::register_runner(std::string id,
             co_return std::nullopt;
         ++instance.registration_failures;
         if (rt_.tracing()) {
-            rt_.tracef("ec2", "registration_failed", "instance={} attempt={} code={}", id, attempt,
-                       registered.error().code);
+            rt_.tracef("ec2", "registration_failed", FMT_COMPILE("instance={} attempt={} code={}"),
+                       id, attempt, registered.error().code);
         }
         if (attempt < options_.registration_attempts &&
             !co_await sleep(rt_, options_.registration_retry_delay, cancel)) {
@@ -100,16 +101,16 @@ Task<void> SimulatedEc2::take_and_run_job(std::string id) {
     instance.job_id = job->job_id;
     instance.job_started_at = rt_.now();
     if (rt_.tracing()) {
-        rt_.tracef("ec2", "job_started", "instance={} runner={} job={} duration={}", id, runner_id,
-                   job->job_id, format_duration(job->duration));
+        rt_.tracef("ec2", "job_started", FMT_COMPILE("instance={} runner={} job={} duration={}"),
+                   id, runner_id, job->job_id, format_duration(job->duration));
     }
     if (!co_await sleep(rt_, job->duration, cancel))
         co_return;  // interrupted mid-job: the termination reported the runner lost
     record(id).job_finished_at = rt_.now();
     runners_.job_finished(runner_id, job->job_id);
     if (rt_.tracing()) {
-        rt_.tracef("ec2", "job_finished", "instance={} runner={} job={}", id, runner_id,
-                   job->job_id);
+        rt_.tracef("ec2", "job_finished", FMT_COMPILE("instance={} runner={} job={}"), id,
+                   runner_id, job->job_id);
     }
     if (co_await sleep(rt_, options_.cleanup_delay, cancel))
         terminate_self(id, "job_done");
@@ -117,7 +118,7 @@ Task<void> SimulatedEc2::take_and_run_job(std::string id) {
 
 void SimulatedEc2::terminate_self(const std::string& id, const char* reason) {
     if (rt_.tracing())
-        rt_.tracef("ec2", "self_terminate", "instance={} reason={}", id, reason);
+        rt_.tracef("ec2", "self_terminate", FMT_COMPILE("instance={} reason={}"), id, reason);
     begin_termination(record(id), TerminatedBy::self);
 }
 

@@ -77,7 +77,8 @@ std::string SimulatedEc2::start_instance(std::size_t pool,
     count_live(+1);
     if (rt_.tracing()) {
         const auto& p = options_.pools[pool];
-        rt_.tracef("ec2", "launch", "instance={} type={} zone={}", id, p.instance_type, p.zone);
+        rt_.tracef("ec2", "launch", FMT_COMPILE("instance={} type={} zone={}"), id, p.instance_type,
+                   p.zone);
     }
     rt_.spawn(run_instance(id));
     return id;
@@ -102,8 +103,8 @@ Task<void> SimulatedEc2::run_instance(std::string id) {
     instance.booted_at = rt_.now();
     instance.boot_failed = boot_fails;
     if (rt_.tracing()) {
-        rt_.tracef("ec2", boot_fails ? "boot_failed" : "booted", "instance={} boot={}", id,
-                   format_duration(boot));
+        rt_.tracef("ec2", boot_fails ? "boot_failed" : "booted", FMT_COMPILE("instance={} boot={}"),
+                   id, format_duration(boot));
     }
     if (options_.pools[instance.pool].spot && random_.chance(options_.spot_interruption_rate))
         rt_.spawn(run_spot_interruption(id));
@@ -114,7 +115,7 @@ Task<void> SimulatedEc2::run_instance(std::string id) {
 Task<void> SimulatedEc2::run_spot_interruption(std::string id) {
     const Duration after = options_.spot_interruption_after.draw(random_);
     if (rt_.tracing()) {
-        rt_.tracef("ec2", "spot_interruption_scheduled", "instance={} after={}", id,
+        rt_.tracef("ec2", "spot_interruption_scheduled", FMT_COMPILE("instance={} after={}"), id,
                    format_duration(after));
     }
     const CancellationToken cancel = token(id);
@@ -137,16 +138,16 @@ void SimulatedEc2::begin_termination(InstanceRecord& instance, TerminatedBy by) 
     live_positions_.erase(index);
     count_live(-1);
     if (rt_.tracing()) {
-        rt_.tracef("ec2", "terminating", "instance={} by={} was={}", instance.id, to_string(by),
-                   state_name(was));
+        rt_.tracef("ec2", "terminating", FMT_COMPILE("instance={} by={} was={}"), instance.id,
+                   to_string(by), state_name(was));
     }
     lifecycles_[index].cancel(rt_);
     // A registered runner that has not finished its job disappears with the machine.
     if (instance.runner_id != 0 && !instance.job_finished_at && !instance.runner_lost) {
         instance.runner_lost = true;
         if (rt_.tracing()) {
-            rt_.tracef("ec2", "runner_lost", "instance={} runner={} job={}", instance.id,
-                       instance.runner_id, instance.job_id);
+            rt_.tracef("ec2", "runner_lost", FMT_COMPILE("instance={} runner={} job={}"),
+                       instance.id, instance.runner_id, instance.job_id);
         }
         runners_.runner_lost(instance.runner_id);
     }
@@ -160,7 +161,7 @@ Task<void> SimulatedEc2::finish_shutdown(std::string id, Duration after) {
     instance.terminated_at = rt_.now();
     --pool_in_use_[instance.pool];
     if (rt_.tracing())
-        rt_.tracef("ec2", "terminated", "instance={}", id);
+        rt_.tracef("ec2", "terminated", FMT_COMPILE("instance={}"), id);
 }
 
 void SimulatedEc2::count_live(int delta) {

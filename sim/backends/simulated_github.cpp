@@ -63,14 +63,16 @@ std::int64_t SimulatedGitHub::add_installation(std::string account, AccountType 
     const std::int64_t id = next_installation_id_++;
     installations_[id] = Installation{id, std::move(account), type, std::move(repositories)};
     if (rt_.tracing())
-        tracef("installed", "installation={} account={}", id, installations_[id].account);
+        tracef("installed", FMT_COMPILE("installation={} account={}"), id,
+               installations_[id].account);
     return id;
 }
 
 void SimulatedGitHub::suspend_installation(std::int64_t installation_id, bool suspended) {
     installations_.at(installation_id).suspended = suspended;
     if (rt_.tracing()) {
-        tracef("suspended", "installation={} suspended={}", installation_id, suspended);
+        tracef("suspended", FMT_COMPILE("installation={} suspended={}"), installation_id,
+               suspended);
     }
 }
 
@@ -189,7 +191,7 @@ std::optional<ServiceError> SimulatedGitHub::charge(const Call& call) {
     std::optional<ServiceError> refused =
         rate_limits_.charge(call.subject, call.endpoint, rt_.now(), random_);
     if (refused && rt_.tracing()) {
-        tracef("rate_limited", "subject={} endpoint={} kind={}", call.subject,
+        tracef("rate_limited", FMT_COMPILE("subject={} endpoint={} kind={}"), call.subject,
                to_string(call.endpoint), to_string(refused->kind));
     }
     return refused;
@@ -203,8 +205,8 @@ Result<T> SimulatedGitHub::answer(Call& call, Result<T> result) {
         result.ok() ? success_status(call.endpoint) : std::atoi(result.error().code.c_str());
     requests_[call.record].status_code = status;
     if (rt_.tracing()) {
-        tracef("api", "endpoint={} subject={} status={}", to_string(call.endpoint), call.subject,
-               status);
+        tracef("api", FMT_COMPILE("endpoint={} subject={} status={}"), to_string(call.endpoint),
+               call.subject, status);
     }
     return result;
 }
@@ -315,7 +317,7 @@ Task<Result<InstallationToken>> SimulatedGitHub::create_installation_token(
     mints_.push_back(MintRecord{now, installation_id, claims, requests_[call.record].status_code,
                                 result.ok() ? result.value().token : std::string()});
     if (rt_.tracing()) {
-        tracef("mint", "installation={} status={} identical_jwt={}", installation_id,
+        tracef("mint", FMT_COMPILE("installation={} status={} identical_jwt={}"), installation_id,
                mints_.back().status_code, identical);
     }
     co_await rt_.sleep(call.inbound);

@@ -357,8 +357,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::int64_t repository_id(const std::string& owner, const std::string& repo);
     AccountType account_type(const std::string& login) const;
 
-    template <typename... Args>
-    void tracef(const char* event, fmt::format_string<Args...> fields, Args&&... args) {
+    template <typename CompiledFormat, typename... Args>
+    void tracef(const char* event, const CompiledFormat& fields, Args&&... args) {
         rt_.tracef("github", event, fields, std::forward<Args>(args)...);
     }
 

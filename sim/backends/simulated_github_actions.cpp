@@ -58,8 +58,8 @@ std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
     CancellationSource& timer = queue_timers_[job.id];
     rt_.spawn(expire_in_queue(job.id, timer.token()));
     if (rt_.tracing()) {
-        tracef("job_queued", "job={} owner={} repo={} labels={}", job.id, job.owner, job.repo,
-               fmt::join(job.labels, ","));
+        tracef("job_queued", FMT_COMPILE("job={} owner={} repo={} labels={}"), job.id, job.owner,
+               job.repo, fmt::join(job.labels, ","));
     }
     emit(job, "queued");
     offer_to_waiting_runners(job);
@@ -103,7 +103,7 @@ void SimulatedGitHub::start_job(JobRecord& job, RunnerRecord& runner) {
     runner.busy = true;
     runner.job_id = job.id;
     if (rt_.tracing())
-        tracef("job_started", "job={} runner={}", job.id, runner.id);
+        tracef("job_started", FMT_COMPILE("job={} runner={}"), job.id, runner.id);
     emit(job, "in_progress");
 }
 
@@ -115,7 +115,7 @@ void SimulatedGitHub::complete_job(JobRecord& job, const char* conclusion) {
     job.conclusion = conclusion;
     job.completed_at = rt_.now();
     if (rt_.tracing()) {
-        tracef("job_completed", "job={} conclusion={} runner={}", job.id, conclusion,
+        tracef("job_completed", FMT_COMPILE("job={} conclusion={} runner={}"), job.id, conclusion,
                job.runner_id);
     }
     emit(job, "completed");
@@ -188,8 +188,8 @@ Task<Result<std::int64_t>> SimulatedGitHub::register_jit_runner(std::string enco
     runner.instance_id = std::move(instance_id);
     runner.registered_at = rt_.now();
     if (rt_.tracing()) {
-        tracef("runner_online", "runner={} name={} instance={}", runner.id, runner.name,
-               runner.instance_id);
+        tracef("runner_online", FMT_COMPILE("runner={} name={} instance={}"), runner.id,
+               runner.name, runner.instance_id);
     }
     co_return runner.id;
 }
@@ -234,7 +234,7 @@ void SimulatedGitHub::job_finished(std::int64_t runner_id, std::int64_t job_id) 
     runner.deleted = true;
     forget_active(runner);
     if (rt_.tracing())
-        tracef("runner_removed", "runner={} reason=ephemeral_done", runner_id);
+        tracef("runner_removed", FMT_COMPILE("runner={} reason=ephemeral_done"), runner_id);
 }
 
 void SimulatedGitHub::runner_lost(std::int64_t runner_id) {
@@ -244,7 +244,7 @@ void SimulatedGitHub::runner_lost(std::int64_t runner_id) {
     runner.online = false;
     wake(runner_id, 0);
     if (rt_.tracing())
-        tracef("runner_lost", "runner={} job={}", runner_id, runner.job_id);
+        tracef("runner_lost", FMT_COMPILE("runner={} job={}"), runner_id, runner.job_id);
     if (runner.busy) {
         runner.busy = false;
         JobRecord& job = jobs_.at(runner.job_id);
@@ -300,7 +300,7 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
     runner.encoded_jit_config = fmt::format("jitconfig-{}-{:016x}", runner.id, random_.next_u64());
     jit_configs_[runner.encoded_jit_config] = runner.id;
     if (rt_.tracing()) {
-        tracef("runner_created", "runner={} name={} owner={}", runner.id, runner.name,
+        tracef("runner_created", FMT_COMPILE("runner={} name={} owner={}"), runner.id, runner.name,
                runner.owner.key());
     }
     return JitConfig{runner.id, runner.encoded_jit_config};
@@ -363,7 +363,7 @@ Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const 
     runner.online = false;
     wake(runner_id, 0);
     if (rt_.tracing())
-        tracef("runner_removed", "runner={} reason=deleted", runner_id);
+        tracef("runner_removed", FMT_COMPILE("runner={} reason=deleted"), runner_id);
     return ok_status();
 }
 

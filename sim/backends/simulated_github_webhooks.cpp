@@ -157,7 +157,7 @@ void SimulatedGitHub::log_attempt(std::size_t payload, bool redelivery, Instant 
     attempt.payload = payload;
     attempt.duration = rt_.now() - sent;
     if (rt_.tracing()) {
-        tracef("delivery", "id={} guid={} action={} job={} redelivery={} status={}",
+        tracef("delivery", FMT_COMPILE("id={} guid={} action={} job={} redelivery={} status={}"),
                attempt.delivery.id, attempt.delivery.guid, attempt.delivery.action,
                sent_payload.job_id, redelivery, status_code);
     }

@@ -159,8 +159,8 @@ void SimulatedPostgres::trace(std::string_view event, const Transaction& tx,
                               std::string_view detail) const {
     if (!rt_.tracing())
         return;
-    rt_.tracef("postgres", event, "tx={} op={} key={}{}{}", tx.id, tx.operation, tx.key,
-               detail.empty() ? "" : " ", detail);
+    rt_.tracef("postgres", event, FMT_COMPILE("tx={} op={} key={}{}{}"), tx.id, tx.operation,
+               tx.key, detail.empty() ? "" : " ", detail);
 }
 
 // ---- the phases of a transaction --------------------------------------------------------------

@@ -99,7 +99,7 @@ std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation)
     if (any_active(options_.outages, rt_.now())) {
         ++counters_.unavailable;
         if (rt_.tracing())
-            rt_.tracef("sqs", "error", "op={} code=ServiceUnavailable", operation);
+            rt_.tracef("sqs", "error", FMT_COMPILE("op={} code=ServiceUnavailable"), operation);
         return make_error(ErrorKind::transient, "sqs", "ServiceUnavailable",
                           "The request has failed due to a temporary failure of the server.");
     }
@@ -109,7 +109,7 @@ std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation)
         const bool generic = random_.chance(Ratio{1, 2});
         const char* code = generic ? "ThrottlingException" : "RequestThrottled";
         if (rt_.tracing())
-            rt_.tracef("sqs", "error", "op={} code={}", operation, code);
+            rt_.tracef("sqs", "error", FMT_COMPILE("op={} code={}"), operation, code);
         return make_error(ErrorKind::throttled, "sqs", code,
                           generic ? "Rate exceeded" : "Request is throttled.");
     }
@@ -119,7 +119,7 @@ std::optional<ServiceError> SimulatedSqs::admission_error(const char* operation)
 ServiceError SimulatedSqs::reject(const char* operation, const char* code, std::string message) {
     ++counters_.rejected;
     if (rt_.tracing())
-        rt_.tracef("sqs", "rejected", "op={} code={}", operation, code);
+        rt_.tracef("sqs", "rejected", FMT_COMPILE("op={} code={}"), operation, code);
     return make_error(ErrorKind::invalid, "sqs", code, std::move(message));
 }
 
@@ -209,8 +209,8 @@ Task<std::vector<QueueMessage>> SimulatedSqs::poll(int max_messages, Duration wa
     if (batch.empty())
         ++counters_.empty_receives;
     if (rt_.tracing()) {
-        rt_.tracef("sqs", "receive", "count={} ids={} wait={}", batch.size(), join_ids(batch),
-                   format_duration(wait));
+        rt_.tracef("sqs", "receive", FMT_COMPILE("count={} ids={} wait={}"), batch.size(),
+                   join_ids(batch), format_duration(wait));
     }
     co_return batch;
 }
@@ -266,7 +266,7 @@ void SimulatedSqs::redrive(std::uint64_t seq) {
     dead_letters_.push_back(
         DeadLetter{record.id, record.body, record.dead_letter_reason, true, record.receives, now});
     if (rt_.tracing())
-        rt_.tracef("sqs", "redrive", "id={} receives={}", record.id, record.receives);
+        rt_.tracef("sqs", "redrive", FMT_COMPILE("id={} receives={}"), record.id, record.receives);
 }
 
 Instant SimulatedSqs::next_visible_at() const {
@@ -349,7 +349,8 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
         // Real SQS "may not delete" with a stale handle; this model never does.
         ++counters_.stale_deletes;
         if (rt_.tracing())
-            rt_.tracef("sqs", "stale_delete", "id={} handle={}", record.id, receipt_handle);
+            rt_.tracef("sqs", "stale_delete", FMT_COMPILE("id={} handle={}"), record.id,
+                       receipt_handle);
         return ok_status();
     }
     if (!record.deleted_at)
@@ -362,7 +363,7 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
         stored->receipt_handle.clear();
         index_visibility(seq, *stored);
         if (rt_.tracing()) {
-            rt_.tracef("sqs", "delete_lost", "id={} back_at={}", record.id,
+            rt_.tracef("sqs", "delete_lost", FMT_COMPILE("id={} back_at={}"), record.id,
                        format_instant(std::max(now, stored->visible_at)));
         }
         notify_change();
@@ -373,7 +374,7 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
     unindex_visibility(seq, *stored);
     queue_.erase(seq);
     if (rt_.tracing())
-        rt_.tracef("sqs", "delete", "id={} receives={}", record.id, record.receives);
+        rt_.tracef("sqs", "delete", FMT_COMPILE("id={} receives={}"), record.id, record.receives);
     return ok_status();
 }
 
@@ -427,7 +428,7 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
     ++counters_.visibility_changes;
     if (rt_.tracing()) {
         const MessageRecord& record = records_[handles_.at(receipt_handle).seq - 1];
-        rt_.tracef("sqs", "change_visibility", "id={} timeout={}", record.id,
+        rt_.tracef("sqs", "change_visibility", FMT_COMPILE("id={} timeout={}"), record.id,
                    format_duration(timeout));
     }
     notify_change();
@@ -463,8 +464,8 @@ Status SimulatedSqs::apply_send(std::string body, Duration delay) {
     record.sent_at = now;
     record.delay = delay;
     if (rt_.tracing()) {
-        rt_.tracef("sqs", "send", "id={} bytes={} delay={}", record.id, record.body.size(),
-                   format_duration(delay));
+        rt_.tracef("sqs", "send", FMT_COMPILE("id={} bytes={} delay={}"), record.id,
+                   record.body.size(), format_duration(delay));
     }
     records_.push_back(std::move(record));
     const auto stored = queue_.emplace(seq, Stored{now + delay, {}, {}}).first;
@@ -496,7 +497,7 @@ Status SimulatedSqs::apply_send_to_dead_letter(std::string body, std::string rea
                       rt_.now()};
     ++counters_.dead_letters_sent;
     if (rt_.tracing()) {
-        rt_.tracef("sqs", "dead_letter", "id={} bytes={} reason=\"{}\"", letter.id,
+        rt_.tracef("sqs", "dead_letter", FMT_COMPILE("id={} bytes={} reason=\"{}\""), letter.id,
                    letter.body.size(), letter.reason);
     }
     dead_letters_.push_back(std::move(letter));
@@ -521,7 +522,8 @@ void SimulatedSqs::expire_due() {
         unindex_visibility(oldest->first, oldest->second);
         queue_.erase(oldest);
         if (rt_.tracing())
-            rt_.tracef("sqs", "expire", "id={} receives={}", record.id, record.receives);
+            rt_.tracef("sqs", "expire", FMT_COMPILE("id={} receives={}"), record.id,
+                       record.receives);
     }
 }
 

@@ -16,7 +16,8 @@ std::optional<ServiceError> SimulatedSsm::admission_error(const char* operation,
                                                           const std::string& instance_id) {
     const auto fail = [&](ErrorKind kind, const char* code, const char* message) {
         if (rt_.tracing()) {
-            rt_.tracef("ssm", "error", "op={} instance={} code={}", operation, instance_id, code);
+            rt_.tracef("ssm", "error", FMT_COMPILE("op={} instance={} code={}"), operation,
+                       instance_id, code);
         }
         return make_error(kind, "ssm", code, message);
     };
@@ -50,7 +51,8 @@ Task<Status> SimulatedSsm::put_runner_config(std::string instance_id, std::strin
         record.error_code = "ValidationException";
         puts_.push_back(record);
         if (rt_.tracing()) {
-            rt_.tracef("ssm", "error", "op=put instance={} code=ValidationException bytes={}",
+            rt_.tracef("ssm", "error",
+                       FMT_COMPILE("op=put instance={} code=ValidationException bytes={}"),
                        instance_id, config.size());
         }
         co_return make_error(ErrorKind::invalid, "ssm", "ValidationException",
@@ -66,8 +68,8 @@ Task<Status> SimulatedSsm::put_runner_config(std::string instance_id, std::strin
     puts_.push_back(record);
     ++counters_.puts_stored;
     if (rt_.tracing()) {
-        rt_.tracef("ssm", "put", "instance={} bytes={} visible_at={}", instance_id, record.bytes,
-                   format_instant(visible_at));
+        rt_.tracef("ssm", "put", FMT_COMPILE("instance={} bytes={} visible_at={}"), instance_id,
+                   record.bytes, format_instant(visible_at));
     }
     co_return ok_status();
 }
@@ -81,7 +83,8 @@ Task<Result<std::optional<std::string>>> SimulatedSsm::read_runner_config(std::s
     if (value)
         ++counters_.reads_found;
     if (rt_.tracing()) {
-        rt_.tracef("ssm", "get", "instance={} found={}", instance_id, value ? "true" : "false");
+        rt_.tracef("ssm", "get", FMT_COMPILE("instance={} found={}"), instance_id,
+                   value ? "true" : "false");
     }
     co_return value;
 }

@@ -124,7 +124,7 @@ void World::run() {
     stop_.cancel(core_rt_);
     consumers_.stop();
     if (rt_.tracing())
-        rt_.tracef("world", "end", "events={}", rt_.events_processed());
+        rt_.tracef("world", "end", FMT_COMPILE("events={}"), rt_.events_processed());
 }
 
 void World::start_control_plane() {
@@ -153,7 +153,7 @@ Task<void> World::cancel_later(std::size_t planned_index, Duration after) {
     const auto* job = github_.job(job_ids_[planned_index]);
     if (job != nullptr && job->status == JobStatus::queued) {
         if (rt_.tracing())
-            rt_.tracef("world", "user_cancels", "job={}", job->id);
+            rt_.tracef("world", "user_cancels", FMT_COMPILE("job={}"), job->id);
         github_.cancel_job(job->id);
     }
 }
