@@ -8,6 +8,7 @@
 #include <exception>
 #include <map>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/common/json_reader.hpp"
@@ -95,7 +96,8 @@ void BatchHandler::parse_and_filter(Items& items) {
             item.job = JobMessage::parse(item.message.body);
         } catch (const InputError& e) {
             item.outcome = MessageOutcome::dead_lettered_malformed;
-            item.dead_letter_reason = fmt::format("malformed job message: {}", e.what());
+            item.dead_letter_reason =
+                fmt::format(FMT_COMPILE("malformed job message: {}"), e.what());
             item.detail = e.what();
             continue;
         }
@@ -105,7 +107,7 @@ void BatchHandler::parse_and_filter(Items& items) {
         } else if (!serves_labels(*item.job)) {
             item.outcome = MessageOutcome::no_matching_labels;
             item.detail =
-                fmt::format("labels [{}] not served by the pool [{}]",
+                fmt::format(FMT_COMPILE("labels [{}] not served by the pool [{}]"),
                             fmt::join(item.job->labels, ","), fmt::join(pool_labels_, ","));
         }
     }
@@ -302,7 +304,7 @@ bool BatchHandler::serves_labels(const JobMessage& job) const {
 }
 
 std::string BatchHandler::new_reservation_id() {
-    return fmt::format("res-{:016x}", rt_.random().next_u64());
+    return fmt::format(FMT_COMPILE("res-{:016x}"), rt_.random().next_u64());
 }
 
 }  // namespace scaleup

@@ -11,6 +11,7 @@
 // and its slot released: no orphan is left for a later sweep.
 #include <algorithm>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/common/retry.hpp"
@@ -43,7 +44,7 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
         reservation,
         static_cast<int>(members.size()),
         {{instance_tags::kOwner, owner.key()},
-         {instance_tags::kLabels, fmt::format("{}", fmt::join(pool_labels_, ","))},
+         {instance_tags::kLabels, fmt::format(FMT_COMPILE("{}"), fmt::join(pool_labels_, ","))},
          {instance_tags::kReservation, reservation}}};
     auto launch = co_await with_retries<LaunchResult>(
         rt_, aws_retry_rules(config_), until, [&] { return ports_.fleet.create_fleet(request); });
@@ -138,7 +139,7 @@ Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,
     for (std::size_t k = keep; k < members.size(); ++k) {
         Item& item = items[members[k]];
         item.outcome = MessageOutcome::capacity_deferred;
-        item.detail = fmt::format("maximum of {} runners reached", maximum);
+        item.detail = fmt::format(FMT_COMPILE("maximum of {} runners reached"), maximum);
         item.delay = backoff_delay(item);
     }
     members.resize(keep);
@@ -161,7 +162,8 @@ void BatchHandler::classify_shortfall(Items& items, const Members& unserved,
     for (const auto& error : launch.errors) {
         any_retryable |=
             std::find(retryable.begin(), retryable.end(), error.code) != retryable.end();
-        reasons += fmt::format("{}{}: {}", reasons.empty() ? "" : "; ", error.code, error.message);
+        reasons += fmt::format(FMT_COMPILE("{}{}: {}"), reasons.empty() ? "" : "; ", error.code,
+                               error.message);
     }
     for (const auto i : unserved) {
         Item& item = items[i];

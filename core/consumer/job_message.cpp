@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/common/json_cursor.hpp"
@@ -102,13 +103,14 @@ std::string JobMessage::to_json() const {
     // used, so a body is the same bytes it always was.
     std::string out = "{";
     if (attempt != 0)
-        fmt::format_to(std::back_inserter(out), "\"attempt\":{},", attempt);
+        fmt::format_to(std::back_inserter(out), FMT_COMPILE("\"attempt\":{},"), attempt);
     if (!delivery_guid.empty()) {
         out += "\"delivery_guid\":";
         append_json_string(out, delivery_guid);
         out += ',';
     }
-    fmt::format_to(std::back_inserter(out), "\"installation_id\":{},\"job_id\":{},\"labels\":[",
+    fmt::format_to(std::back_inserter(out),
+                   FMT_COMPILE("\"installation_id\":{},\"job_id\":{},\"labels\":["),
                    installation_id, job_id);
     for (std::size_t i = 0; i < labels.size(); ++i) {
         if (i > 0)
@@ -121,7 +123,7 @@ std::string JobMessage::to_json() const {
     append_json_string(out, owner_type);
     out += ",\"repo\":";
     append_json_string(out, repo);
-    fmt::format_to(std::back_inserter(out), ",\"run_id\":{}}}", run_id);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE(",\"run_id\":{}}}"), run_id);
     return out;
 }
 

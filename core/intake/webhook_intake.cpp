@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/common/retry.hpp"
@@ -134,14 +135,15 @@ Task<WebhookIntake::Decision> WebhookIntake::decide(const WebhookDelivery& deliv
         co_return std::move(*rejected);
     const std::string_view event = header(delivery, "x-github-event");
     if (event != "workflow_job")
-        co_return Decision{IntakeOutcome::not_workflow_job, fmt::format("event={}", event)};
+        co_return Decision{IntakeOutcome::not_workflow_job,
+                           fmt::format(FMT_COMPILE("event={}"), event)};
     PayloadVerdict verdict = read_workflow_job(delivery.body, pool_labels_);
     if (verdict.outcome)
         co_return Decision{*verdict.outcome, std::move(verdict.detail), verdict.job.job_id};
     const std::string_view guid = header(delivery, "x-github-delivery");
     if (guid.empty() || guid.size() > kMaxGuidBytes) {
         co_return Decision{IntakeOutcome::invalid_delivery_guid,
-                           fmt::format("X-GitHub-Delivery of {} bytes", guid.size()),
+                           fmt::format(FMT_COMPILE("X-GitHub-Delivery of {} bytes"), guid.size()),
                            verdict.job.job_id};
     }
     verdict.job.delivery_guid = std::string(guid);
@@ -185,9 +187,10 @@ Task<WebhookIntake::Decision> WebhookIntake::send_direct(std::string body, std::
     auto sent = co_await with_retries<Done>(rt_, rules, deadline,
                                             [&] { return queue_.send(body, Duration{0}); });
     if (!sent.ok()) {
-        co_return Decision{
-            IntakeOutcome::unavailable,
-            fmt::format("ledger: {}; queue: {}", ledger_error, sent.error().describe()), job_id};
+        co_return Decision{IntakeOutcome::unavailable,
+                           fmt::format(FMT_COMPILE("ledger: {}; queue: {}"), ledger_error,
+                                       sent.error().describe()),
+                           job_id};
     }
     rt_.spawn(note_sent(rt_, ledger_, config_.call_timeout, "", job_id, rt_.now()));
     co_return Decision{IntakeOutcome::enqueued_direct, "ledger: " + ledger_error, job_id};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace scaleup::sim {
@@ -152,11 +153,12 @@ namespace {
 std::string shortfall_message(const CapacityPool& pool) {
     if (pool.shortfall_code == "InsufficientInstanceCapacity") {
         return fmt::format(
-            "We currently do not have sufficient {} capacity in the Availability Zone you "
-            "requested ({}).",
+            FMT_COMPILE(
+                "We currently do not have sufficient {} capacity in the Availability Zone you "
+                "requested ({})."),
             pool.instance_type, pool.zone);
     }
-    return fmt::format("{}: not enough {} capacity for {} in {}.", pool.shortfall_code,
+    return fmt::format(FMT_COMPILE("{}: not enough {} capacity for {} in {}."), pool.shortfall_code,
                        pool.spot ? "spot" : "on-demand", pool.instance_type, pool.zone);
 }
 }  // namespace
@@ -259,8 +261,9 @@ Task<Status> SimulatedEc2::terminate_as(TerminatedBy caller,
     // instances stay known, so terminating one again succeeds.
     for (const auto& id : instance_ids) {
         if (!index_of(id)) {
-            co_return make_error(ErrorKind::invalid, "ec2", "InvalidInstanceID.NotFound",
-                                 fmt::format("The instance ID '{}' does not exist", id));
+            co_return make_error(
+                ErrorKind::invalid, "ec2", "InvalidInstanceID.NotFound",
+                fmt::format(FMT_COMPILE("The instance ID '{}' does not exist"), id));
         }
     }
     for (const auto& id : instance_ids)
@@ -277,8 +280,9 @@ Task<Status> SimulatedEc2::tag_instance(std::string instance_id, std::string key
         co_return *error;
     const auto index = index_of(instance_id);
     if (!index) {
-        co_return make_error(ErrorKind::invalid, "ec2", "InvalidInstanceID.NotFound",
-                             fmt::format("The instance ID '{}' does not exist", instance_id));
+        co_return make_error(
+            ErrorKind::invalid, "ec2", "InvalidInstanceID.NotFound",
+            fmt::format(FMT_COMPILE("The instance ID '{}' does not exist"), instance_id));
     }
     if (rt_.tracing())
         rt_.tracef("ec2", "tag", FMT_COMPILE("instance={} key={}"), instance_id, key);

@@ -6,6 +6,7 @@
 // lifecycle and of its agent, so nothing runs on an instance that no longer exists.
 #include <stdexcept>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "sim/backends/simulated_ec2.hpp"
@@ -50,7 +51,7 @@ std::optional<std::size_t> SimulatedEc2::index_of(std::string_view id) const {
 std::size_t SimulatedEc2::known_index(std::string_view id) const {
     const auto index = index_of(id);
     if (!index)
-        throw std::out_of_range(fmt::format("SimulatedEc2: no instance {}", id));
+        throw std::out_of_range(fmt::format(FMT_COMPILE("SimulatedEc2: no instance {}"), id));
     return *index;
 }
 
@@ -64,7 +65,7 @@ CancellationToken SimulatedEc2::token(std::string_view id) {
 
 std::string SimulatedEc2::start_instance(std::size_t pool,
                                          std::shared_ptr<const InstanceTags> tags) {
-    std::string id = fmt::format("i-{:017x}", ++next_instance_);
+    std::string id = fmt::format(FMT_COMPILE("i-{:017x}"), ++next_instance_);
     InstanceRecord instance;
     instance.id = id;
     instance.pool = pool;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/consumer/job_message.hpp"
@@ -284,7 +285,7 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
     if (!active_names_.emplace(request.owner, request.runner_name).second) {
         return github_error(
             ErrorKind::conflict, "409",
-            fmt::format("Already exists - A runner with the name {} already exists.",
+            fmt::format(FMT_COMPILE("Already exists - A runner with the name {} already exists."),
                         request.runner_name));
     }
     RunnerRecord& runner = runners_[next_runner_];
@@ -297,7 +298,8 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
     runner.group_id = request.runner_group_id;
     runner.installation_id = installation_id;
     runner.created_at = rt_.now();
-    runner.encoded_jit_config = fmt::format("jitconfig-{}-{:016x}", runner.id, random_.next_u64());
+    runner.encoded_jit_config =
+        fmt::format(FMT_COMPILE("jitconfig-{}-{:016x}"), runner.id, random_.next_u64());
     jit_configs_[runner.encoded_jit_config] = runner.id;
     if (rt_.tracing()) {
         tracef("runner_created", FMT_COMPILE("runner={} name={} owner={}"), runner.id, runner.name,
@@ -356,7 +358,8 @@ Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const 
     if (runner.busy) {
         return github_error(
             ErrorKind::invalid, "422",
-            fmt::format("Bad request - Runner \"{}\" is still running a job\"", runner.name));
+            fmt::format(FMT_COMPILE("Bad request - Runner \"{}\" is still running a job\""),
+                        runner.name));
     }
     runner.deleted = true;
     forget_active(runner);

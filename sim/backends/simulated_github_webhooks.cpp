@@ -10,6 +10,7 @@
 #include <limits>
 #include <utility>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/intake/hmac_sha256.hpp"
@@ -64,8 +65,8 @@ AccountType SimulatedGitHub::account_type(const std::string& login) const {
 std::string SimulatedGitHub::new_guid() {
     const std::uint64_t high = random_.next_u64();
     const std::uint64_t low = random_.next_u64();
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xffff,
-                       high & 0xffff, low >> 48, low & 0xffff'ffff'ffffULL);
+    return fmt::format(FMT_COMPILE("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}"), high >> 32,
+                       (high >> 16) & 0xffff, high & 0xffff, low >> 48, low & 0xffff'ffff'ffffULL);
 }
 
 // ---- sending ------------------------------------------------------------------------------------
@@ -138,8 +139,9 @@ Task<void> SimulatedGitHub::deliver(std::size_t payload, bool redelivery) {
     }
     const int code = response->status;
     const bool ok = code >= 200 && code < 300;
-    log_attempt(payload, redelivery, sent, code,
-                ok ? std::string("OK") : fmt::format("Invalid HTTP Response: {}", code));
+    log_attempt(
+        payload, redelivery, sent, code,
+        ok ? std::string("OK") : fmt::format(FMT_COMPILE("Invalid HTTP Response: {}"), code));
 }
 
 void SimulatedGitHub::log_attempt(std::size_t payload, bool redelivery, Instant sent,
@@ -189,7 +191,8 @@ Result<HookDeliveryPage> SimulatedGitHub::serve_hook_deliveries(const std::strin
         page.deliveries.push_back(end->delivery);
     }
     if (end != attempts_.begin() && !page.deliveries.empty())
-        page.next_cursor = fmt::format("{}{}", kCursorPrefix, page.deliveries.back().id);
+        page.next_cursor =
+            fmt::format(FMT_COMPILE("{}{}"), kCursorPrefix, page.deliveries.back().id);
     return page;
 }
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace scaleup::sim {
@@ -130,10 +131,11 @@ std::optional<ServiceError> SimulatedSqs::validate_body(const char* operation,
                       "The request must contain the parameter MessageBody.");
     }
     if (body.size() > options_.max_message_bytes) {
-        return reject(operation, "InvalidParameterValue",
-                      fmt::format("One or more parameters are invalid. Reason: Message must be "
-                                  "shorter than {} bytes.",
-                                  options_.max_message_bytes));
+        return reject(
+            operation, "InvalidParameterValue",
+            fmt::format(FMT_COMPILE("One or more parameters are invalid. Reason: Message must be "
+                                    "shorter than {} bytes."),
+                        options_.max_message_bytes));
     }
     if (!valid_message_text(body)) {
         return reject(operation, "InvalidMessageContents",
@@ -163,16 +165,19 @@ std::optional<ServiceError> SimulatedSqs::receive_error(int max_messages, Durati
     if (auto error = admission_error("receive"))
         return error;
     if (max_messages < 1 || max_messages > kMaxBatch) {
-        return reject("receive", "InvalidParameterValue",
-                      fmt::format("Value {} for parameter MaxNumberOfMessages is invalid. Reason: "
-                                  "Must be between 1 and 10, if provided.",
-                                  max_messages));
+        return reject(
+            "receive", "InvalidParameterValue",
+            fmt::format(
+                FMT_COMPILE("Value {} for parameter MaxNumberOfMessages is invalid. Reason: "
+                            "Must be between 1 and 10, if provided."),
+                max_messages));
     }
     if (wait < Duration{0} || wait > kMaxWait) {
-        return reject("receive", "InvalidParameterValue",
-                      fmt::format("Value {} for parameter WaitTimeSeconds is invalid. Reason: "
-                                  "Must be >= 0 and <= 20, if provided.",
-                                  whole_seconds(wait)));
+        return reject(
+            "receive", "InvalidParameterValue",
+            fmt::format(FMT_COMPILE("Value {} for parameter WaitTimeSeconds is invalid. Reason: "
+                                    "Must be >= 0 and <= 20, if provided."),
+                        whole_seconds(wait)));
     }
     expire_due();
     if (in_flight_count() >= options_.in_flight_limit) {
@@ -242,7 +247,7 @@ QueueMessage SimulatedSqs::deliver(std::uint64_t seq, Stored& stored) {
     if (record.deleted_at)
         ++record.deliveries_after_delete;
     unindex_visibility(seq, stored);
-    stored.receipt_handle = fmt::format("rh-{}-{}", record.id, record.receives);
+    stored.receipt_handle = fmt::format(FMT_COMPILE("rh-{}-{}"), record.id, record.receives);
     stored.received_at = now;
     stored.visible_at = now + options_.visibility_timeout;
     index_visibility(seq, stored);
@@ -257,7 +262,7 @@ void SimulatedSqs::redrive(std::uint64_t seq) {
     const Instant now = rt_.now();
     record.dead_lettered = true;
     record.dead_letter_reason =
-        fmt::format("maxReceiveCount {} exceeded", *options_.max_receive_count);
+        fmt::format(FMT_COMPILE("maxReceiveCount {} exceeded"), *options_.max_receive_count);
     record.dead_lettered_at = now;
     record.in_queue = false;
     unindex_visibility(seq, queue_.at(seq));
@@ -336,9 +341,11 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
     expire_due();
     const HandleInfo* handle = handles_.find(receipt_handle);
     if (handle == nullptr) {
-        return reject("delete", "ReceiptHandleIsInvalid",
-                      fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.",
-                                  receipt_handle));
+        return reject(
+            "delete", "ReceiptHandleIsInvalid",
+            fmt::format(
+                FMT_COMPILE("The input receipt handle \"{}\" is not a valid receipt handle."),
+                receipt_handle));
     }
     const std::uint64_t seq = handle->seq;
     MessageRecord& record = records_[seq - 1];
@@ -391,22 +398,26 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
         return std::move(*error);
     expire_due();
     if (timeout < Duration{0} || timeout > kMaxVisibility) {
-        return reject("change_visibility", "InvalidParameterValue",
-                      fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: "
-                                  "Must be >= 0 and <= 43200.",
-                                  whole_seconds(timeout)));
+        return reject(
+            "change_visibility", "InvalidParameterValue",
+            fmt::format(FMT_COMPILE("Value {} for parameter VisibilityTimeout is invalid. Reason: "
+                                    "Must be >= 0 and <= 43200."),
+                        whole_seconds(timeout)));
     }
     if (!handles_.contains(receipt_handle)) {
-        return reject("change_visibility", "ReceiptHandleIsInvalid",
-                      fmt::format("The input receipt handle \"{}\" is not a valid receipt handle.",
-                                  receipt_handle));
+        return reject(
+            "change_visibility", "ReceiptHandleIsInvalid",
+            fmt::format(
+                FMT_COMPILE("The input receipt handle \"{}\" is not a valid receipt handle."),
+                receipt_handle));
     }
     Stored* stored = latest_holder(receipt_handle);
     if (stored == nullptr) {
-        return reject("change_visibility", "InvalidParameterValue",
-                      fmt::format("Value {} for parameter ReceiptHandle is invalid. Reason: The "
-                                  "receipt handle has expired.",
-                                  receipt_handle));
+        return reject(
+            "change_visibility", "InvalidParameterValue",
+            fmt::format(FMT_COMPILE("Value {} for parameter ReceiptHandle is invalid. Reason: The "
+                                    "receipt handle has expired."),
+                        receipt_handle));
     }
     const Instant now = rt_.now();
     if (stored->visible_at <= now) {
@@ -414,11 +425,12 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
                       "The message referred to is not in flight.");
     }
     if (now + timeout > stored->received_at + kMaxVisibility) {
-        return reject("change_visibility", "InvalidParameterValue",
-                      fmt::format("Value {} for parameter VisibilityTimeout is invalid. Reason: "
-                                  "Total VisibilityTimeout for the message is beyond the limit "
-                                  "[43200 seconds]",
-                                  whole_seconds(timeout)));
+        return reject(
+            "change_visibility", "InvalidParameterValue",
+            fmt::format(FMT_COMPILE("Value {} for parameter VisibilityTimeout is invalid. Reason: "
+                                    "Total VisibilityTimeout for the message is beyond the limit "
+                                    "[43200 seconds]"),
+                        whole_seconds(timeout)));
     }
     // The handle names the message: its sequence is the index's key.
     const std::uint64_t seq = handles_.at(receipt_handle).seq;
@@ -449,17 +461,18 @@ Status SimulatedSqs::apply_send(std::string body, Duration delay) {
     if (auto error = admission_error("send"))
         return std::move(*error);
     if (delay < Duration{0} || delay > kMaxDelay) {
-        return reject("send", "InvalidParameterValue",
-                      fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: "
-                                  "DelaySeconds must be >= 0 and <= 900.",
-                                  whole_seconds(delay)));
+        return reject(
+            "send", "InvalidParameterValue",
+            fmt::format(FMT_COMPILE("Value {} for parameter DelaySeconds is invalid. Reason: "
+                                    "DelaySeconds must be >= 0 and <= 900."),
+                        whole_seconds(delay)));
     }
     if (auto error = validate_body("send", body))
         return std::move(*error);
     const Instant now = rt_.now();
     const std::uint64_t seq = records_.size() + 1;
     MessageRecord record;
-    record.id = fmt::format("msg-{:06d}", seq);
+    record.id = fmt::format(FMT_COMPILE("msg-{:06d}"), seq);
     record.body = std::move(body);
     record.sent_at = now;
     record.delay = delay;
@@ -489,7 +502,7 @@ Status SimulatedSqs::apply_send_to_dead_letter(std::string body, std::string rea
         return std::move(*error);
     if (auto error = validate_body("send_to_dead_letter", body))
         return std::move(*error);
-    DeadLetter letter{fmt::format("dlq-{:06d}", ++dlq_sequence_),
+    DeadLetter letter{fmt::format(FMT_COMPILE("dlq-{:06d}"), ++dlq_sequence_),
                       std::move(body),
                       std::move(reason),
                       false,

@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "core/common/json_cursor.hpp"
@@ -40,13 +41,14 @@ void put_string(Out& out, std::string_view text) {
 
 void put_account(Out& out, const std::string& login, std::int64_t id, bool organization) {
     auto it = std::back_inserter(out);
-    fmt::format_to(it, "{{\"login\":");
+    fmt::format_to(it, FMT_COMPILE("{{\"login\":"));
     put_string(out, login);
-    fmt::format_to(it, ",\"id\":{},\"node_id\":\"MDEyOk9yZ2FuaXphdGlvbj{}\",\"url\":", id, id);
+    fmt::format_to(it, FMT_COMPILE(",\"id\":{},\"node_id\":\"MDEyOk9yZ2FuaXphdGlvbj{}\",\"url\":"),
+                   id, id);
     put_string(out, "https://api.github.com/users/" + login);
-    fmt::format_to(it, ",\"html_url\":");
+    fmt::format_to(it, FMT_COMPILE(",\"html_url\":"));
     put_string(out, "https://github.com/" + login);
-    fmt::format_to(it, ",\"type\":\"{}\",\"site_admin\":false}}",
+    fmt::format_to(it, FMT_COMPILE(",\"type\":\"{}\",\"site_admin\":false}}"),
                    organization ? "Organization" : "User");
 }
 
@@ -95,8 +97,8 @@ void put_workflow_job(Out& out, const WorkflowJobEvent& e, const RepositoryUrls&
     put_url(out, urls.api, "/actions/runs/", e.run_id);
     put_text(out, ",\"run_attempt\":1,\"node_id\":\"CR_kwDO");
     put_number(out, e.job_id);
-    fmt::format_to(std::back_inserter(out),
-                   "\",\"head_sha\":\"{:040x}\",\"url\":", static_cast<std::uint64_t>(e.run_id));
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("\",\"head_sha\":\"{:040x}\",\"url\":"),
+                   static_cast<std::uint64_t>(e.run_id));
     put_url(out, urls.api, "/actions/jobs/", e.job_id);
     put_text(out, ",\"html_url\":");
     put_text(out, urls.html);
@@ -139,37 +141,39 @@ void put_workflow_job(Out& out, const WorkflowJobEvent& e, const RepositoryUrls&
 
 void put_repository(Out& out, const WorkflowJobEvent& e) {
     auto it = std::back_inserter(out);
-    fmt::format_to(it, "{{\"id\":{},\"node_id\":\"R_kgDO{}\",\"name\":", e.repository_id,
-                   e.repository_id);
+    fmt::format_to(it, FMT_COMPILE("{{\"id\":{},\"node_id\":\"R_kgDO{}\",\"name\":"),
+                   e.repository_id, e.repository_id);
     put_string(out, e.repo);
-    fmt::format_to(it, ",\"full_name\":");
+    fmt::format_to(it, FMT_COMPILE(",\"full_name\":"));
     put_string(out, e.owner + "/" + e.repo);
-    fmt::format_to(it, ",\"private\":true,\"owner\":");
+    fmt::format_to(it, FMT_COMPILE(",\"private\":true,\"owner\":"));
     put_account(out, e.owner, e.owner_id, e.owner_is_organization);
-    fmt::format_to(it, ",\"html_url\":");
-    put_string(out, fmt::format("https://github.com/{}/{}", e.owner, e.repo));
-    fmt::format_to(it, ",\"url\":");
-    put_string(out, fmt::format("https://api.github.com/repos/{}/{}", e.owner, e.repo));
+    fmt::format_to(it, FMT_COMPILE(",\"html_url\":"));
+    put_string(out, fmt::format(FMT_COMPILE("https://github.com/{}/{}"), e.owner, e.repo));
+    fmt::format_to(it, FMT_COMPILE(",\"url\":"));
+    put_string(out,
+               fmt::format(FMT_COMPILE("https://api.github.com/repos/{}/{}"), e.owner, e.repo));
     out.push_back('}');
 }
 
 RepositoryText repository_text_of(const WorkflowJobEvent& e) {
     RepositoryText text;
     Out out;
-    put_string(out, fmt::format("https://api.github.com/repos/{}/{}", e.owner, e.repo));
+    put_string(out,
+               fmt::format(FMT_COMPILE("https://api.github.com/repos/{}/{}"), e.owner, e.repo));
     text.urls.api.assign(out, 0, out.size() - 1);  // without the closing quote
     out.clear();
-    put_string(out, fmt::format("https://github.com/{}/{}", e.owner, e.repo));
+    put_string(out, fmt::format(FMT_COMPILE("https://github.com/{}/{}"), e.owner, e.repo));
     text.urls.html.assign(out, 0, out.size() - 1);
     out.clear();
     auto it = std::back_inserter(out);
-    fmt::format_to(it, ",\"repository\":");
+    fmt::format_to(it, FMT_COMPILE(",\"repository\":"));
     put_repository(out, e);
     if (e.owner_is_organization) {
-        fmt::format_to(it, ",\"organization\":");
+        fmt::format_to(it, FMT_COMPILE(",\"organization\":"));
         put_account(out, e.owner, e.owner_id, true);
     }
-    fmt::format_to(it, ",\"sender\":");
+    fmt::format_to(it, FMT_COMPILE(",\"sender\":"));
     put_account(out, "octocat", 583231, false);
     text.unchanging = std::move(out);
     return text;
@@ -184,8 +188,8 @@ std::size_t format_iso8601_to(Instant t, char* out) {
     const CivilDate date = civil_from_days(days);
     if (date.year < 0 || date.year > 9999) {
         const auto end =
-            fmt::format_to(out, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", date.year, date.month,
-                           date.day, in_day / 3600, in_day % 3600 / 60, in_day % 60);
+            fmt::format_to(out, FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z"), date.year,
+                           date.month, date.day, in_day / 3600, in_day % 3600 / 60, in_day % 60);
         return static_cast<std::size_t>(end - out);
     }
     const auto two = [&out](std::int64_t n, std::size_t at) {
