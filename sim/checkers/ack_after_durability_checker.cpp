@@ -29,7 +29,7 @@ class AckAfterDurabilityChecker final : public Checker {
   public:
     std::string_view name() const override { return "ack_after_durability"; }
 
-    CheckerResult check(const World& world, const JobClassification& /*jobs*/,
+    CheckerResult check(const World& world, const JobClassification& jobs,
                         const CheckerSettings& settings) const override {
         std::map<std::int64_t, Instant> configured;
         for (const auto& tx : world.postgres().committed()) {
@@ -52,10 +52,10 @@ class AckAfterDurabilityChecker final : public Checker {
             const auto* record = world.sqs().record(ack.message_id);
             if (record == nullptr)
                 continue;
-            if (durable(world, *record, ack.at, configured, dead_job, dead_body))
+            const auto job = job_of(world, jobs, *record);
+            if (durable(world, *record, job, ack.at, configured, dead_job, dead_body))
                 continue;
             ++early;
-            const auto job = job_id_of_body(record->body);
             add_finding(
                 result, settings,
                 fmt::format("message {} deleted at {} before its job was handled: {}",
@@ -68,7 +68,15 @@ class AckAfterDurabilityChecker final : public Checker {
     }
 
   private:
-    static bool durable(const World& world, const SimulatedSqs::MessageRecord& record, Instant at,
+    // The classification parsed every message body once; records() is where `record` lives.
+    static std::optional<std::int64_t> job_of(const World& world, const JobClassification& jobs,
+                                              const SimulatedSqs::MessageRecord& record) {
+        const auto index = static_cast<std::size_t>(&record - world.sqs().records().data());
+        return jobs.message_jobs.at(index);
+    }
+
+    static bool durable(const World& world, const SimulatedSqs::MessageRecord& record,
+                        std::optional<std::int64_t> job_id, Instant at,
                         const std::map<std::int64_t, Instant>& configured,
                         const std::map<std::int64_t, Instant>& dead_job,
                         const std::map<std::string, Instant>& dead_body) {
@@ -78,7 +86,6 @@ class AckAfterDurabilityChecker final : public Checker {
         };
         if (before(dead_body, record.body))
             return true;
-        const auto job_id = job_id_of_body(record.body);
         if (!job_id)
             return false;
         if (before(configured, *job_id) || before(dead_job, *job_id))

@@ -71,6 +71,7 @@ JobClassification classify_jobs(const World& world) {
     std::map<std::int64_t, int> all_messages;
     for (const auto& record : world.sqs().records()) {
         const auto job = job_id_of_body(record.body);
+        out.message_jobs.push_back(job);
         if (!job)
             continue;
         ++all_messages[*job];

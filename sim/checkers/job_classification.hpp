@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/world/world.hpp"
 
@@ -35,6 +36,9 @@ struct JobView {
 struct JobClassification {
     std::map<std::int64_t, JobView> jobs;
     std::map<JobFate, std::int64_t> counts;
+    /// The job each queue message carried, by the message's place in `SimulatedSqs::records()`
+    /// (nullopt for a malformed body): parsed once here, read by every checker that needs it.
+    std::vector<std::optional<std::int64_t>> message_jobs;
     std::int64_t count(JobFate fate) const {
         const auto it = counts.find(fate);
         return it == counts.end() ? 0 : it->second;
