@@ -43,7 +43,9 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
         }
         co_return report;
     }
-    Pass pass{held.value(), report, config_.reconcile_max_requeues_per_run, deadline, true, {}};
+    Pass pass{held.value(), report, config_.reconcile_max_requeues_per_run, deadline, true, {}, {}};
+    for (const auto& instance : pass.held)
+        pass.launched_for[instance.job_id].insert(instance.instance_id);
     std::set<RunnerOwner> done;
     for (const auto& text : config_.reconcile_owners) {
         const RunnerOwner owner = parse_owner(text);
@@ -170,9 +172,7 @@ int Reconciler::idle_supply(const Held& held, const std::vector<RunnerInfo>& run
 
 Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t installation_id,
                                     Pass& pass) {
-    LaunchedFor launched_for;
-    for (const auto& instance : pass.held)
-        launched_for[instance.job_id].insert(instance.instance_id);
+    const LaunchedFor& launched_for = pass.launched_for;
     std::vector<const JobState*> eligible;
     int pending = 0;
     for (const auto& state : jobs) {
@@ -212,15 +212,18 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
         return a->job.job_id < b->job.job_id;
     });
     int requeued = 0;
+    const std::set<std::string> launched_none;  // named: a temporary in a co_await (g++ 12)
     for (const JobState* state : eligible) {
+        const auto launched = launched_for.find(state->job.job_id);
         if (requeued >= shortfall) {
             ++(state->configured ? pass.report.has_runner : pass.report.covered);
             count(state->configured ? "has_runner" : "covered");
         } else if (pass.budget <= 0 || rt_.now() >= pass.deadline) {
             ++pass.report.limit_reached;
             count("limit_reached");
-        } else if (co_await requeue(state->job, installation_id, pass.deadline,
-                                    launched_for[state->job.job_id])) {
+        } else if (co_await requeue(
+                       state->job, installation_id, pass.deadline,
+                       launched == launched_for.end() ? launched_none : launched->second)) {
             ++requeued;
             --pass.budget;
             pass.report.requeued.push_back(state->job.job_id);

@@ -96,6 +96,7 @@ class Reconciler {
     using Held = std::vector<LaunchedInstance>;
     using Jobs = std::vector<JobState>;
 
+    using LaunchedFor = std::map<std::int64_t, std::set<std::string>>;  // job -> held instances
     struct Pass {
         const Held& held;
         ReconcileReport& report;
@@ -103,6 +104,7 @@ class Reconciler {
         Instant deadline{};
         bool complete = true;         // every owner was listed: attempt counts may be pruned
         std::set<std::int64_t> seen;  // jobs listed in this pass
+        LaunchedFor launched_for;     // `held` by job: built once a pass, read by every group
     };
 
     Task<void> reconcile_owner(RunnerOwner owner, Pass& pass);
@@ -129,7 +131,6 @@ class Reconciler {
         Instant at{};
         std::set<std::string> launched_before;
     };
-    using LaunchedFor = std::map<std::int64_t, std::set<std::string>>;  // job -> held instances
     bool launched_since_enqueue(const JobState& state, const LaunchedFor& launched_for) const;
 
     std::map<std::int64_t, Requeued> requeues_;
