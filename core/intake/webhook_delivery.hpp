@@ -67,13 +67,17 @@ class WebhookHeaders {
     bool operator==(const WebhookHeaders&) const = default;
 
   private:
-    std::vector<Entry>::iterator lower_bound(std::string_view name) {
-        return std::lower_bound(entries_.begin(), entries_.end(), name,
+    // The first entry whose name is not before `name`; const or not, as `entries` is.
+    template <typename Entries>
+    static auto lower_bound_in(Entries& entries, std::string_view name) {
+        return std::lower_bound(entries.begin(), entries.end(), name,
                                 [](const Entry& e, std::string_view n) { return e.first < n; });
     }
+    std::vector<Entry>::iterator lower_bound(std::string_view name) {
+        return lower_bound_in(entries_, name);
+    }
     const_iterator lower_bound(std::string_view name) const {
-        return std::lower_bound(entries_.begin(), entries_.end(), name,
-                                [](const Entry& e, std::string_view n) { return e.first < n; });
+        return lower_bound_in(entries_, name);
     }
 
     std::vector<Entry> entries_;  // sorted by name, names unique
