@@ -70,8 +70,9 @@ class WebhookHeaders {
     // The first entry whose name is not before `name`; const or not, as `entries` is.
     template <typename Entries>
     static auto lower_bound_in(Entries& entries, std::string_view name) {
-        return std::lower_bound(entries.begin(), entries.end(), name,
-                                [](const Entry& e, std::string_view n) { return e.first < n; });
+        return std::lower_bound(
+            entries.begin(), entries.end(), name,
+            [](const Entry& e, std::string_view n) { return std::string_view(e.first) < n; });
     }
     std::vector<Entry>::iterator lower_bound(std::string_view name) {
         return lower_bound_in(entries_, name);
