@@ -52,11 +52,12 @@ struct ScaleUpConfig {
     Duration sweeper_redelivery_spacing = milliseconds(200);  // between two redeliveries
     bool sweeper_queued_only = true;                          // only `workflow_job` action `queued`
     std::vector<std::string> reconcile_owners;                // "org" or "owner/repo"
-    Duration reconcile_min_queued_age = minutes(3);    // younger jobs have their message coming
-    Duration reconcile_inflight_window = minutes(10);  // an enqueue this recent is in flight
-    int reconcile_max_requeues_per_run = 100;          // requeues per reconcile run at most
-    Duration runner_boot_timeout = minutes(5);         // a runner not online by then: orphan
-    Duration runner_idle_timeout = minutes(10);        // online, no job this long: deregistered
+    Duration reconcile_min_queued_age = minutes(3);       // younger jobs have their message coming
+    Duration reconcile_inflight_window = minutes(10);     // an enqueue this recent is in flight
+    int reconcile_max_requeues_per_run = 100;             // requeues per reconcile run at most
+    Duration runner_boot_timeout = minutes(5);            // a runner not online by then: orphan
+    Duration runner_idle_timeout = minutes(10);           // online, no job this long: deregistered
+    Duration scale_down_pressure_interval = seconds(15);  // sweep period while slots are short
 
     // ---- webhook intake (docs/intake.md) ------------------------------------------------------
     std::string webhook_secret;           // X-Hub-Signature-256 key; empty: all deliveries 401

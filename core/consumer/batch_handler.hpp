@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/capacity_pressure.hpp"
 #include "core/config/scale_up_config.hpp"
 #include "core/consumer/job_message.hpp"
 #include "core/consumer/outcome.hpp"
@@ -64,6 +65,9 @@ class BatchHandler {
 
     /// Handles `batch` and returns by `deadline`. Never throws.
     Task<BatchResult> handle(std::vector<QueueMessage> batch, Instant deadline);
+    /// Where to note each message deferred for want of a slot (scale-down then sweeps sooner). It
+    /// must outlive this object.
+    void report_deferrals_to(CapacityPressure& pressure) { pressure_ = &pressure; }
 
   private:
     struct Item {
@@ -110,6 +114,7 @@ class BatchHandler {
     GitHubClient& github_;
     MetricsRegistry& metrics_;
     std::vector<std::string> pool_labels_;  // normalised config.runner_labels
+    CapacityPressure* pressure_ = nullptr;  // set by report_deferrals_to
 };
 
 }  // namespace scaleup

@@ -142,6 +142,8 @@ Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,
         item.detail = fmt::format(FMT_COMPILE("maximum of {} runners reached"), maximum);
         item.delay = backoff_delay(item);
     }
+    if (keep < members.size() && pressure_ != nullptr)
+        pressure_->note_deferral(rt_.now());
     members.resize(keep);
     if (rt_.tracing()) {
         rt_.tracef("consumer", "reserved", FMT_COMPILE("reservation={} wanted={} granted={}"),

@@ -94,8 +94,22 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
 }
 
 Task<void> ScaleDown::run(CancellationToken cancel, Duration interval) {
-    return run_periodically(rt_, std::move(cancel), interval, metrics_, kRunsMetric, "scale-down",
-                            [this](Instant deadline) { return sweep_once(deadline); });
+    Hurry hurry;
+    if (pressure_ != nullptr) {
+        // At the slot limit, a slot comes back only when a sweep sees its instance gone.
+        hurry.after = config_.scale_down_pressure_interval;
+        hurry.wanted = [this](Instant last_sweep) {
+            if (!pressure_->deferred_since(last_sweep))
+                return false;
+            SCALEUP_PROBE(rt_, scale_down_hurried);
+            if (rt_.tracing())
+                rt_.trace("scale-down", "hurried", "reason=capacity_deferred");
+            return true;
+        };
+    }
+    return run_periodically(
+        rt_, std::move(cancel), interval, metrics_, kRunsMetric, "scale-down",
+        [this](Instant deadline) { return sweep_once(deadline); }, std::move(hurry));
 }
 
 Task<ScaleDown::Runners> ScaleDown::list_runners(const std::vector<InstanceInfo>& instances,

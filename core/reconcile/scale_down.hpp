@@ -58,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/capacity_pressure.hpp"
 #include "core/common/lookup_table.hpp"
 #include "core/common/result.hpp"
 #include "core/config/scale_up_config.hpp"
@@ -90,8 +91,11 @@ class ScaleDown {
 
     /// One sweep; finishes by `deadline`. Never throws for a service failure.
     Task<ScaleDownReport> sweep_once(Instant deadline);
-    /// Sweeps every `interval` until cancelled.
+    /// Sweeps every `interval` until cancelled; every `scale_down_pressure_interval` instead while
+    /// the consumers defer messages for want of a slot (see `hurry_on`).
     Task<void> run(CancellationToken cancel, Duration interval);
+    /// The consumers' deferrals that make sweeps come sooner. It must outlive this object.
+    void hurry_on(const CapacityPressure& pressure) { pressure_ = &pressure; }
 
   private:
     enum class Verdict { keep, keep_busy, orphan, finished, idle };
@@ -138,8 +142,9 @@ class ScaleDown {
     std::string pool_tag_;  // the `scaleup:labels` value of this pool's instances
     // What is known of each instance, by id. Each sweep looks up every live instance in these
     // (hashed: ids share a long prefix, and a tree paid a full compare per level); none is listed.
-    LookupSet<std::string> listed_;       // instances whose runner GitHub has listed
-    LookupSet<std::string> online_seen_;  // instances whose runner was seen online or busy
+    const CapacityPressure* pressure_ = nullptr;  // set by hurry_on
+    LookupSet<std::string> listed_;               // instances whose runner GitHub has listed
+    LookupSet<std::string> online_seen_;          // instances whose runner was seen online or busy
     LookupTable<std::string, Instant> idle_since_;  // online and idle since (first seen so)
     LookupSet<std::string> missing_last_;           // held instances EC2 did not report last sweep
     LookupSet<std::string> described_last_;         // every instance EC2 reported last sweep

@@ -40,6 +40,7 @@
     X(outbox_send_failed, "outbox send failed")                                  \
     X(sweeper_redelivered, "sweeper redelivered a failed webhook")               \
     X(reconciler_requeued, "reconciler re-queued a stranded job")                \
+    X(scale_down_hurried, "scale-down hurried by capacity pressure")             \
     X(scale_down_terminated_idle, "scale-down terminated an idle runner")        \
     X(scale_down_terminated_orphan, "scale-down terminated an orphan instance")  \
     X(scale_down_deleted_ghost, "scale-down deleted a ghost runner")

@@ -78,6 +78,8 @@ World::World(WorldOptions options, TraceRecorder* trace)
         const auto type = owner.type == "User" ? AccountType::user : AccountType::organization;
         installations_[i] = github_.add_installation(owner.name, type);
     }
+    handler_.report_deferrals_to(capacity_pressure_);
+    scale_down_.hurry_on(capacity_pressure_);
     set_intake([this](WebhookDelivery delivery) { return intake_.handle(std::move(delivery)); });
 }
 

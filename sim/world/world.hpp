@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/capacity_pressure.hpp"
 #include "core/config/scale_up_config.hpp"
 #include "core/consumer/batch_handler.hpp"
 #include "core/github/github_client.hpp"
@@ -140,6 +141,7 @@ class World {
     std::unique_ptr<LedgerPort> handler_ledger_;  // WorldOptions::wrap_handler_ledger
 
     // The control plane: the production core.
+    CapacityPressure capacity_pressure_;  // the consumers' deferrals hurry scale-down
     InstallationTokenCache tokens_;
     GitHubClient github_client_;
     BatchHandler handler_;

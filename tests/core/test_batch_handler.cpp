@@ -231,3 +231,18 @@ TEST_CASE("rule 4: a reconciler requeue of a job whose instance is gone launches
     CHECK(report_for(again, "m1-requeued").outcome == MessageOutcome::runner_launched);
     CHECK(h.fleet.launched.size() == 2);
 }
+
+TEST_CASE("a message deferred for want of a slot is noted as capacity pressure", "[consumer]") {
+    ScaleUpConfig config;
+    config.max_runners = 1;
+    ConsumerHarness h(config);
+    CapacityPressure pressure;
+    h.handler.report_deferrals_to(pressure);
+    const Instant start = h.rt.now();
+    (void)h.run({job_message("m1", 1)});  // the one slot: nothing deferred
+    CHECK_FALSE(pressure.deferred_since(start));
+    const auto result = h.run({job_message("m2", 2)});
+    CHECK(report_for(result, "m2").outcome == MessageOutcome::capacity_deferred);
+    CHECK(pressure.deferred_since(start));
+    CHECK_FALSE(pressure.deferred_since(h.rt.now() + seconds(1)));
+}

@@ -328,3 +328,47 @@ TEST_CASE("scale-down: a describe that fails past the retry budget is retried wi
     CHECK(report.terminated_orphan == std::vector<std::string>{"i-1"});
     CHECK(h.fleet.describe_failures.empty());
 }
+
+namespace {
+/// i-1 and i-2 online and swept at 0 s; i-1 terminates itself at 5 s; a consumer defers a message
+/// at 10 s when `deferring`. Returns the slots released by 20 s.
+std::vector<std::string> released_by_20s(ReconcileHarness& h, bool deferring) {
+    CapacityPressure pressure;
+    h.scale_down.hurry_on(pressure);
+    CancellationSource stop;
+    const Instant begin = h.rt.now();
+    launch(h, "i-1");
+    launch(h, "i-2");
+    runner_of(h, "i-1", 1).online = true;
+    runner_of(h, "i-2", 2).online = true;
+    h.rt.spawn(h.scale_down.run(stop.token(), minutes(1)));
+    h.rt.run_until(begin + seconds(5));
+    h.fleet.terminated.insert("i-1");  // its runner ran its one job; GitHub removed it
+    h.github.runners.erase(h.github.runners.begin());
+    h.rt.run_until(begin + seconds(10));
+    if (deferring)
+        pressure.note_deferral(h.rt.now());
+    h.rt.run_until(begin + seconds(20));
+    auto released = h.ledger.released;
+    const auto sweeps = [&] { return h.metrics.total("scaleup_scale_down_runs_total"); };
+    CHECK(sweeps() == (deferring ? 2 : 1));  // at 0 s, and hurried to 15 s
+    // No deferral since the hurried sweep: back to the interval, the next sweep 60 s after it (at
+    // 75 s); the calm loop swept at 60 s.
+    h.rt.run_until(begin + seconds(70));
+    CHECK(sweeps() == 2);
+    stop.cancel(h.rt);
+    h.rt.run();
+    return released;
+}
+}  // namespace
+
+TEST_CASE("scale-down: a deferral brings the next sweep forward to the pressure interval",
+          "[scale-down]") {
+    ReconcileHarness hurried;  // pressure interval 15 s
+    CHECK(released_by_20s(hurried, true) == std::vector<std::string>{"i-1"});
+    CHECK(hurried.rt.probes().count(Probe::scale_down_hurried) == 1);
+
+    ReconcileHarness calm;  // no deferral: the slot waits for the sweep at 60 s
+    CHECK(released_by_20s(calm, false).empty());
+    CHECK(calm.rt.probes().count(Probe::scale_down_hurried) == 0);
+}
