@@ -107,31 +107,37 @@ Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cut
 
 std::vector<DeliverySweeper::Attempts> DeliverySweeper::failed_guids(
     const std::vector<HookDelivery>& deliveries, SweepReport& report) {
-    std::map<std::string, Attempts> by_guid;
+    // The wanted attempts grouped by GUID by sorting views of them: a window holds hundreds of
+    // attempts a sweep, and a map from GUID to a copy of the attempt allocated three times each.
+    std::vector<const HookDelivery*> attempts;
     for (const auto& delivery : deliveries) {
-        if (!wanted(delivery))
-            continue;
-        const auto [it, inserted] =
-            by_guid.try_emplace(delivery.guid, Attempts{delivery, delivery.delivered_at, false});
-        Attempts& attempts = it->second;
-        if (!inserted) {
-            const HookDelivery& latest = attempts.latest;
-            if (delivery.delivered_at > latest.delivered_at ||
-                (delivery.delivered_at == latest.delivered_at && delivery.id > latest.id)) {
-                attempts.latest = delivery;
-            }
-            attempts.first_at = std::min(attempts.first_at, delivery.delivered_at);
-        }
-        attempts.succeeded = attempts.succeeded || attempt_succeeded(delivery);
+        if (wanted(delivery))
+            attempts.push_back(&delivery);
     }
-    report.guids = static_cast<int>(by_guid.size());
+    // Within one GUID the order does not matter: the latest, the first and "any succeeded" are
+    // the same in every order.
+    std::sort(attempts.begin(), attempts.end(),
+              [](const HookDelivery* a, const HookDelivery* b) { return a->guid < b->guid; });
     std::vector<Attempts> failed;
-    for (auto& [guid, attempts] : by_guid) {
-        if (attempts.succeeded) {
+    for (std::size_t first = 0, next = 0; first < attempts.size(); first = next) {
+        Attempts guid{attempts[first], attempts[first]->delivered_at, false};
+        for (next = first; next < attempts.size() && attempts[next]->guid == guid.latest->guid;
+             ++next) {
+            const HookDelivery& attempt = *attempts[next];
+            const HookDelivery& latest = *guid.latest;
+            if (attempt.delivered_at > latest.delivered_at ||
+                (attempt.delivered_at == latest.delivered_at && attempt.id > latest.id)) {
+                guid.latest = &attempt;
+            }
+            guid.first_at = std::min(guid.first_at, attempt.delivered_at);
+            guid.succeeded = guid.succeeded || attempt_succeeded(attempt);
+        }
+        ++report.guids;
+        if (guid.succeeded) {
             ++report.succeeded;
             count("succeeded");
         } else {
-            failed.push_back(std::move(attempts));
+            failed.push_back(guid);
         }
     }
     // The longest-waiting job first: if the run's bound is reached, newer ones wait a run.
@@ -146,7 +152,7 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
     bool rate_limited = false;
     std::optional<Instant> last_call;
     for (const auto& attempts : failed) {
-        const std::string& guid = attempts.latest.guid;
+        const std::string& guid = attempts.latest->guid;
         if (redelivered_.count(guid) != 0) {
             ++report.recently_redelivered;
             count("recently_redelivered");
@@ -165,7 +171,7 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
             co_await rt_.sleep_until(start);
         last_call = rt_.now();
         ++calls;
-        const std::int64_t id = attempts.latest.id;
+        const std::int64_t id = attempts.latest->id;
         Status done = co_await with_retries<Done>(rt_, github_retry_rules(config_), deadline, [&] {
             return github_.redeliver_hook_delivery(tokens_.make_claims(), id);
         });

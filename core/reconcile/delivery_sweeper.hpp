@@ -61,8 +61,10 @@ class DeliverySweeper {
 
   private:
     struct Attempts {
-        HookDelivery latest;  // the most recent attempt: the one to redeliver
-        Instant first_at{};   // the oldest attempt seen: how long the job has waited
+        // The most recent attempt, the one to redeliver: a view into the sweep's listed window,
+        // which outlives the redeliveries.
+        const HookDelivery* latest = nullptr;
+        Instant first_at{};  // the oldest attempt seen: how long the job has waited
         bool succeeded = false;
     };
 
