@@ -151,24 +151,28 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
     if (runner == nullptr) {
         // Listed once and gone now: GitHub removed the runner after its one job (or someone
         // deleted it); either way it will never take a job again.
-        if (listed_.contains(id))
+        const RunnerSeen* seen = seen_.find(id);
+        if (seen != nullptr && seen->listed)
             return Verdict::finished;
         return given_up ? Verdict::orphan : Verdict::keep;
     }
-    listed_.insert(id);
+    RunnerSeen& seen = seen_[id];
+    seen.listed = true;
     if (runner->busy) {
-        online_seen_.insert(id);
-        idle_since_.erase(id);
+        seen.online = true;
+        seen.idle_since.reset();
         return Verdict::keep_busy;
     }
     if (runner->online) {
-        online_seen_.insert(id);
-        const Instant since = idle_since_.try_emplace(id, rt_.now()).first;
-        return rt_.now() - since >= config_.runner_idle_timeout ? Verdict::idle : Verdict::keep;
+        seen.online = true;
+        if (!seen.idle_since)
+            seen.idle_since = rt_.now();
+        return rt_.now() - *seen.idle_since >= config_.runner_idle_timeout ? Verdict::idle
+                                                                           : Verdict::keep;
     }
     // Offline and idle: a JIT runner is listed offline from the moment its config exists, so this
     // is "booting" until it was seen online; after that, an ephemeral runner is done.
-    if (online_seen_.contains(id))
+    if (seen.online)
         return config_.ephemeral ? Verdict::finished : Verdict::keep;
     return given_up ? Verdict::orphan : Verdict::keep;
 }
@@ -340,9 +344,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
 
 void ScaleDown::forget_gone(const LookupSet<std::string>& live) {
     const auto gone = [&](const std::string& id) { return !live.contains(id); };
-    listed_.erase_if(gone);
-    online_seen_.erase_if(gone);
-    idle_since_.erase_if([&](const std::string& id, Instant) { return gone(id); });
+    seen_.erase_if([&](const std::string& id, const RunnerSeen&) { return gone(id); });
 }
 
 void ScaleDown::count(const char* action) {

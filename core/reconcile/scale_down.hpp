@@ -53,8 +53,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -105,7 +107,7 @@ class ScaleDown {
     struct HeldSlots {
         bool read = false;
         Instant read_at{};
-        LookupSet<std::string> instance_ids;
+        LookupSet<std::string_view> instance_ids;  // views into the sweep's ledger read
     };
     /// An instance this sweep terminates, and why.
     struct Condemned {
@@ -143,11 +145,16 @@ class ScaleDown {
     // What is known of each instance, by id. Each sweep looks up every live instance in these
     // (hashed: ids share a long prefix, and a tree paid a full compare per level); none is listed.
     const CapacityPressure* pressure_ = nullptr;  // set by hurry_on
-    LookupSet<std::string> listed_;               // instances whose runner GitHub has listed
-    LookupSet<std::string> online_seen_;          // instances whose runner was seen online or busy
-    LookupTable<std::string, Instant> idle_since_;  // online and idle since (first seen so)
-    LookupSet<std::string> missing_last_;           // held instances EC2 did not report last sweep
-    LookupSet<std::string> described_last_;         // every instance EC2 reported last sweep
+    /// What earlier sweeps saw of an instance's runner. One entry per instance, not one per
+    /// fact: every entry costs a node and a copy of the 19-character id.
+    struct RunnerSeen {
+        bool listed = false;                // GitHub has listed it
+        bool online = false;                // it was seen online or busy
+        std::optional<Instant> idle_since;  // online and idle since (first seen so)
+    };
+    LookupTable<std::string, RunnerSeen> seen_;  // by instance id, once its runner was listed
+    LookupSet<std::string> missing_last_;        // held instances EC2 did not report last sweep
+    LookupSet<std::string> described_last_;      // every instance EC2 reported last sweep
     std::set<GhostKey> ghosts_last_;  // our offline runners without an instance last sweep
     std::set<RunnerOwner> owners_;    // every owner seen: its ghosts are checked later too
 };
