@@ -218,8 +218,12 @@ class SimulatedPostgres final : public LedgerPort {
     Transaction begin(const char* operation, std::string key, Access access);
     /// Checkout, BEGIN and the statement. On failure the transaction is already rolled back.
     Task<std::optional<ServiceError>> execute(Transaction& tx);
-    Task<std::optional<ServiceError>> checkout(Transaction& tx);
-    Task<std::optional<ServiceError>> run_statement(Transaction& tx);
+    ServiceError pool_timeout();
+    ServiceError statement_cancelled();
+    /// Takes an idle connection for `tx`; true if it dropped since its last use (reconnect).
+    bool take_idle_connection(Transaction& tx);
+    std::optional<ServiceError> after_checkout(Transaction& tx, Phase validated, bool reconnected);
+    std::optional<ServiceError> after_statement(Transaction& tx, Phase ran);
     /// The COMMIT round trip. The caller applies the effects if `applies()`, then calls `finish`.
     Task<Commit> send_commit(Transaction& tx);
     /// Ends a write transaction: logs it, returns the connection; the error for a lost COMMIT.

@@ -170,35 +170,19 @@ SimulatedPostgres::Transaction SimulatedPostgres::begin(const char* operation, s
     return Transaction{operation, std::move(key), access, next_transaction_++};
 }
 
+// Checkout, then the statement, in one coroutine: a frame per phase cost two allocations a
+// transaction. What is decided between the waits is in the functions below it.
 Task<std::optional<ServiceError>> SimulatedPostgres::execute(Transaction& tx) {
-    auto failed = co_await checkout(tx);
-    if (!failed)
-        failed = co_await run_statement(tx);
-    co_return failed;
-}
-
-Task<std::optional<ServiceError>> SimulatedPostgres::checkout(Transaction& tx) {
-    const Instant deadline = rt_.now() + options_.checkout_timeout;
-    const auto timed_out = [&] {
-        ++stats_.pool_timeouts;
-        return make_error(
-            ErrorKind::transient, "postgres", "pool_timeout",
-            fmt::format("no connection from the pool (size {}) within {}", options_.pool_size,
-                        format_duration(options_.checkout_timeout)));
-    };
-    FifoGate::Waiter waiter;
-    const bool got = co_await pool_.acquire(waiter, deadline);
-    if (!got) {
+    // Checkout: a connection from the pool, validated on the way out.
+    const Instant checkout_deadline = rt_.now() + options_.checkout_timeout;
+    FifoGate::Waiter pool_waiter;
+    const bool got_connection = co_await pool_.acquire(pool_waiter, checkout_deadline);
+    if (!got_connection) {
         ++stats_.rolled_back;
         trace("pool_timeout", tx, "waited_for=connection");
-        co_return timed_out();
+        co_return pool_timeout();
     }
-    tx.connection = idle_.back();
-    idle_.pop_back();
-
-    // Validate on checkout: a connection that dropped since its last use is replaced.
-    Connection& connection = connections_[static_cast<std::size_t>(tx.connection)];
-    const bool stale = !connection.open || first_drop_in(connection.last_used, rt_.now());
+    const bool stale = take_idle_connection(tx);
     if (stale && any_active(options_.outages, rt_.now())) {
         // The refusal (a TCP RST) takes one round trip; then the connection slot goes back.
         co_await rt_.sleep(options_.connect_latency.min);
@@ -206,62 +190,86 @@ Task<std::optional<ServiceError>> SimulatedPostgres::checkout(Transaction& tx) {
         co_return roll_back(
             tx, make_error(ErrorKind::transient, "postgres", "connection_refused", kRefused), true);
     }
-    const Duration work = stale ? options_.connect_latency.draw(random_) : Duration{0};
-    const Phase phase = co_await run_phase(work, deadline);
-    if (phase.end == PhaseEnd::deadline) {
-        // The hung connection is discarded; its slot goes back to the pool.
-        trace("pool_timeout", tx, "waited_for=validation");
-        co_return roll_back(tx, timed_out(), true);
-    }
-    if (phase.end == PhaseEnd::dropped) {
-        ++stats_.connections_lost;
-        co_return roll_back(tx, connection_lost(phase.cause, ErrorKind::transient), true);
-    }
-    if (stale)
-        ++stats_.reconnects;
-    connection.open = true;
-    co_return std::nullopt;
-}
+    const Duration connect = stale ? options_.connect_latency.draw(random_) : Duration{0};
+    const Phase validated = co_await run_phase(connect, checkout_deadline);
+    if (auto failed = after_checkout(tx, validated, stale))
+        co_return failed;
 
-Task<std::optional<ServiceError>> SimulatedPostgres::run_statement(Transaction& tx) {
-    // statement_timeout counts from the statement's start, lock wait included.
+    // The statement: statement_timeout counts from its start, lock wait included.
     const Instant cancel_at =
         options_.statement_timeout ? rt_.now() + *options_.statement_timeout : kNever;
-    const auto cancelled = [&] {
-        ++stats_.statement_timeouts;
-        return make_error(ErrorKind::transient, "postgres", "57014",
-                          "canceling statement due to statement timeout");
-    };
     if (tx.access == Access::write_serialised) {
         const auto drop = first_drop_in(rt_.now(), kNever);
         const Instant give_up = drop ? std::min(cancel_at, drop->at) : cancel_at;
-        FifoGate::Waiter waiter;
-        const bool got = co_await reservation_lock_.acquire(waiter, give_up);
-        if (!got) {
+        FifoGate::Waiter lock_waiter;
+        const bool got_lock = co_await reservation_lock_.acquire(lock_waiter, give_up);
+        if (!got_lock) {
             if (drop && drop->at <= rt_.now()) {
                 ++stats_.connections_lost;
                 co_return roll_back(tx, connection_lost(drop->cause, ErrorKind::transient), true);
             }
-            co_return roll_back(tx, cancelled(), false);
+            co_return roll_back(tx, statement_cancelled(), false);
         }
         tx.holds_lock = true;
     }
-    const Phase phase = co_await run_phase(statement_work(), cancel_at);
-    if (phase.end == PhaseEnd::dropped) {
-        ++stats_.connections_lost;
-        co_return roll_back(tx, connection_lost(phase.cause, ErrorKind::transient), true);
+    const Phase ran = co_await run_phase(statement_work(), cancel_at);
+    co_return after_statement(tx, ran);
+}
+
+ServiceError SimulatedPostgres::pool_timeout() {
+    ++stats_.pool_timeouts;
+    return make_error(ErrorKind::transient, "postgres", "pool_timeout",
+                      fmt::format("no connection from the pool (size {}) within {}",
+                                  options_.pool_size, format_duration(options_.checkout_timeout)));
+}
+
+ServiceError SimulatedPostgres::statement_cancelled() {
+    ++stats_.statement_timeouts;
+    return make_error(ErrorKind::transient, "postgres", "57014",
+                      "canceling statement due to statement timeout");
+}
+
+bool SimulatedPostgres::take_idle_connection(Transaction& tx) {
+    tx.connection = idle_.back();
+    idle_.pop_back();
+    // Validate on checkout: a connection that dropped since its last use is replaced.
+    const Connection& connection = connections_[static_cast<std::size_t>(tx.connection)];
+    return !connection.open || first_drop_in(connection.last_used, rt_.now()).has_value();
+}
+
+std::optional<ServiceError> SimulatedPostgres::after_checkout(Transaction& tx, Phase validated,
+                                                              bool reconnected) {
+    if (validated.end == PhaseEnd::deadline) {
+        // The hung connection is discarded; its slot goes back to the pool.
+        trace("pool_timeout", tx, "waited_for=validation");
+        return roll_back(tx, pool_timeout(), true);
     }
-    if (phase.end == PhaseEnd::deadline)
-        co_return roll_back(tx, cancelled(), false);
+    if (validated.end == PhaseEnd::dropped) {
+        ++stats_.connections_lost;
+        return roll_back(tx, connection_lost(validated.cause, ErrorKind::transient), true);
+    }
+    if (reconnected)
+        ++stats_.reconnects;
+    connections_[static_cast<std::size_t>(tx.connection)].open = true;
+    return std::nullopt;
+}
+
+std::optional<ServiceError> SimulatedPostgres::after_statement(Transaction& tx, Phase ran) {
+    if (ran.end == PhaseEnd::dropped) {
+        ++stats_.connections_lost;
+        return roll_back(tx, connection_lost(ran.cause, ErrorKind::transient), true);
+    }
+    if (ran.end == PhaseEnd::deadline)
+        return roll_back(tx, statement_cancelled(), false);
     if (tx.access != Access::read && !options_.serialization_failure_rate.is_zero() &&
         random_.chance(options_.serialization_failure_rate)) {
         ++stats_.serialization_failures;
-        co_return roll_back(tx,
-                            make_error(ErrorKind::transient, "postgres", "40001",
-                                       "could not serialize access due to concurrent update"),
-                            false);
+        return roll_back(tx,
+                         make_error(ErrorKind::transient, "postgres", "40001",
+                                    "could not serialize access due to concurrent update"),
+                         false);
     }
-    co_return std::nullopt;
+    return std::nullopt;
 }
 
 Task<SimulatedPostgres::Commit> SimulatedPostgres::send_commit(Transaction& tx) {
