@@ -314,7 +314,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
                                       ScaleDownReport& report) {
     LookupSet<std::string> missing;
     for (const auto& slot : held) {
-        const std::string id = slot.instance_id;
+        const std::string& id = slot.instance_id;  // `held` outlives the sweep's awaits
         if (live.contains(id))
             continue;
         // EC2 listed it last sweep and not now: it left pending and running (it terminated
