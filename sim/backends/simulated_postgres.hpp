@@ -224,8 +224,6 @@ class SimulatedPostgres final : public LedgerPort {
     bool take_idle_connection(Transaction& tx);
     std::optional<ServiceError> after_checkout(Transaction& tx, Phase validated, bool reconnected);
     std::optional<ServiceError> after_statement(Transaction& tx, Phase ran);
-    /// The COMMIT round trip. The caller applies the effects if `applies()`, then calls `finish`.
-    Task<Commit> send_commit(Transaction& tx);
     /// Ends a write transaction: logs it, returns the connection; the error for a lost COMMIT.
     std::optional<ServiceError> finish(Transaction& tx, Commit commit);
     void finish_read(Transaction& tx);
@@ -245,6 +243,18 @@ class SimulatedPostgres final : public LedgerPort {
         Phase await_resume() const noexcept { return phase; }
     };
     PhaseWait run_phase(Duration work, Instant deadline);
+    /// COMMIT's phase, then its fate: an awaiter too (a commit a transaction).
+    struct CommitWait {
+        SimulatedPostgres& db;
+        Transaction& tx;
+        PhaseWait phase;
+        bool await_ready() const noexcept { return phase.await_ready(); }
+        void await_suspend(std::coroutine_handle<> h) { phase.await_suspend(h); }
+        Commit await_resume() { return db.commit_fate(tx, phase.await_resume()); }
+    };
+    /// The COMMIT round trip. The caller applies the effects if `applies()`, then calls `finish`.
+    CommitWait send_commit(Transaction& tx);
+    Commit commit_fate(Transaction& tx, Phase phase);
     Instant stretched_end(Instant start, Duration work) const;
     /// The first instant in (after, until] at which every connection drops.
     std::optional<Drop> first_drop_in(Instant after, Instant until) const;

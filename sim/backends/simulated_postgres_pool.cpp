@@ -272,14 +272,17 @@ std::optional<ServiceError> SimulatedPostgres::after_statement(Transaction& tx, 
     return std::nullopt;
 }
 
-Task<SimulatedPostgres::Commit> SimulatedPostgres::send_commit(Transaction& tx) {
-    const Phase phase = co_await run_phase(options_.commit_latency.draw(random_), kNever);
+SimulatedPostgres::CommitWait SimulatedPostgres::send_commit(Transaction& tx) {
+    return CommitWait{*this, tx, run_phase(options_.commit_latency.draw(random_), kNever)};
+}
+
+SimulatedPostgres::Commit SimulatedPostgres::commit_fate(Transaction& tx, Phase phase) {
     if (phase.end != PhaseEnd::dropped)
-        co_return Commit{CommitFate::committed, phase.cause};
+        return Commit{CommitFate::committed, phase.cause};
     // COMMIT was sent and the connection died before the answer: the server may have committed.
     const bool applied = random_.chance(options_.lost_commit_applied);
     trace("commit_lost", tx, applied ? "applied=true" : "applied=false");
-    co_return Commit{applied ? CommitFate::lost_applied : CommitFate::lost_dropped, phase.cause};
+    return Commit{applied ? CommitFate::lost_applied : CommitFate::lost_dropped, phase.cause};
 }
 
 // ---- ending a transaction ---------------------------------------------------------------------
