@@ -198,7 +198,7 @@ void JsonCursor::enter_object(std::string_view pointer) {
     if (peek() != Kind::object)
         kind_error(pointer, "an object");
     ++at_;
-    open_.push_back(true);
+    open_.push(true);
     first_ = true;
 }
 
@@ -206,7 +206,7 @@ void JsonCursor::enter_array(std::string_view pointer) {
     if (peek() != Kind::array)
         kind_error(pointer, "an array");
     ++at_;
-    open_.push_back(false);
+    open_.push(false);
     first_ = true;
 }
 
@@ -214,7 +214,7 @@ bool JsonCursor::next_in_container(char close, std::string_view missing_comma) {
     skip_space();
     if (at_ < text_.size() && text_[at_] == close) {
         ++at_;
-        open_.pop_back();
+        open_.pop();
         first_ = false;
         return false;
     }

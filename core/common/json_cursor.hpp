@@ -83,11 +83,38 @@ class JsonCursor {
     bool read_number_token(std::string_view& token);
     void check_double_range(std::string_view token) const;
 
+    /// The open containers, innermost last, true for an object. The first 64 levels are bits of
+    /// a word (every payload the control plane reads nests less), deeper ones spill to a vector:
+    /// a cursor per payload allocated only here.
+    class OpenContainers {
+      public:
+        void push(bool object) {
+            if (size_ < kInline)
+                bits_ = object ? bits_ | bit(size_) : bits_ & ~bit(size_);
+            else
+                deeper_.push_back(object);
+            ++size_;
+        }
+        void pop() {
+            --size_;
+            if (size_ >= kInline)
+                deeper_.pop_back();
+        }
+        bool back() const { return size_ > kInline ? deeper_.back() : (bits_ & bit(size_ - 1)); }
+        std::size_t size() const { return size_; }
+
+      private:
+        static constexpr std::size_t kInline = 64;
+        static std::uint64_t bit(std::size_t level) { return std::uint64_t{1} << level; }
+        std::uint64_t bits_ = 0;
+        std::size_t size_ = 0;
+        std::vector<bool> deeper_;
+    };
+
     std::string_view text_;
     std::size_t at_ = 0;
-    // One entry per open container: true for an object. `first_` says the container has no
-    // value yet (so no comma is due).
-    std::vector<bool> open_;
+    // `first_` says the innermost container has no value yet (so no comma is due).
+    OpenContainers open_;
     bool first_ = false;
     std::string key_scratch_;
 };

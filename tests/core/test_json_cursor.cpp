@@ -274,6 +274,39 @@ TEST_CASE("JsonCursor walks members and elements, and skips what it is not asked
     CHECK(JsonCursor::pointer_to("/a", "b/c~d") == "/a/b~1c~0d");
 }
 
+TEST_CASE("JsonCursor keeps objects and arrays apart at any depth", "[json-cursor]") {
+    // 150 levels, alternating, past the 64 the cursor keeps inline: each level must close with its
+    // own bracket, and a member after the deep value must still be read as a member.
+    for (const std::size_t depth :
+         {std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{150}}) {
+        std::string deep;
+        for (std::size_t level = 0; level < depth; ++level)
+            deep += level % 2 == 0 ? "{\"k\":" : "[";
+        deep += "1";
+        for (std::size_t level = depth; level-- > 0;)
+            deep += level % 2 == 0 ? "}" : "]";
+        const std::string text = "{\"deep\":" + deep + ",\"n\":7}";
+        JsonCursor in(text);
+        in.enter_object("");
+        std::string_view key;
+        REQUIRE(in.next_member(key));
+        in.skip();
+        REQUIRE(in.next_member(key));
+        CHECK(key == "n");
+        CHECK(in.integer("/n", 0, 10) == 7);
+        CHECK_FALSE(in.next_member(key));
+        in.expect_end();
+        // The wrong bracket at the deepest level is a syntax error, not a silent mix-up.
+        std::string wrong = text;
+        const auto one = wrong.find('1');
+        wrong[one + 1] = wrong[one + 1] == '}' ? ']' : '}';
+        JsonCursor bad(wrong);
+        bad.enter_object("");
+        REQUIRE(bad.next_member(key));
+        CHECK_THROWS_AS(bad.skip(), InputError);
+    }
+}
+
 TEST_CASE("append_json_string writes what nlohmann's dump writes", "[json-cursor]") {
     for (const std::string text :
          {"", "plain", "q\"uote\\", "ctl\x01\x1f\b\f\n\r\t", "caf\xc3\xa9"}) {
