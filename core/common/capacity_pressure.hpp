@@ -1,12 +1,16 @@
-// CapacityPressure: when a consumer last turned a message away because every runner slot was taken.
+// CapacityPressure: when a consumer last turned a message away for want of capacity: every runner
+// slot taken (the ledger's maximum), or EC2 out of instances (CreateFleet fell short for capacity).
 //
-// A slot comes back only when scale-down finds its instance gone: an ephemeral runner terminates
-// itself after its job, and the ledger still counts its slot until the next sweep sees the instance
-// missing. Away from the limit that lag costs nothing. At the limit, after a long outage left a
-// backlog, every second between a termination and its slot's release is a second a waiting job
-// does not run: with a 60 s sweep interval each slot's turn costs about 30 s more, two or three
-// turns a drain (exploration found backlogs that missed their bound by that much). So consumers
-// note each deferral here, and scale-down sweeps at `scale_down_pressure_interval` while they do.
+// Away from a limit, scale-down's pace costs nothing. At one, after a long outage left a backlog,
+// it is time the backlog does not drain (exploration found backlogs that missed their bound so):
+// - A slot comes back only when a sweep finds its instance gone: an ephemeral runner terminates
+//   itself after its job, and the ledger counts its slot until then. With a 60 s interval each
+//   slot's turn costs about 30 s more, two or three turns a drain. So scale-down sweeps every
+//   `scale_down_pressure_interval` while consumers defer.
+// - An idle runner (launched for a job another runner took, or that was cancelled) waits
+//   `runner_idle_timeout` for a job of its own owner, holding an instance a waiting job of another
+//   owner could use: at an EC2 limit, a third of the launches of a drain were such runners. So
+//   while consumers defer, scale-down lets a runner idle only `runner_idle_timeout_under_pressure`.
 // One object per control plane; the consumers and scale-down share it by reference.
 #pragma once
 

@@ -71,6 +71,9 @@ ScaleUpConfig ScaleUpConfig::from_json(const std::string& text) {
         in.seconds_or("runner_idle_timeout_seconds", c.runner_idle_timeout, 60, kDay);
     c.scale_down_pressure_interval = in.seconds_or("scale_down_pressure_interval_seconds",
                                                    c.scale_down_pressure_interval, 1, kDay);
+    c.runner_idle_timeout_under_pressure =
+        in.seconds_or("runner_idle_timeout_under_pressure_seconds",
+                      c.runner_idle_timeout_under_pressure, 1, kDay);
     c.webhook_secret = in.string_or("webhook_secret", c.webhook_secret);
     c.intake_budget = in.seconds_or("intake_budget_seconds", c.intake_budget, 2, 60);
     in.reject_unknown_keys();

@@ -58,6 +58,7 @@ struct ScaleUpConfig {
     Duration runner_boot_timeout = minutes(5);            // a runner not online by then: orphan
     Duration runner_idle_timeout = minutes(10);           // online, no job this long: deregistered
     Duration scale_down_pressure_interval = seconds(15);  // sweep period while slots are short
+    Duration runner_idle_timeout_under_pressure = seconds(60);  // idle this long while short: gone
 
     // ---- webhook intake (docs/intake.md) ------------------------------------------------------
     std::string webhook_secret;           // X-Hub-Signature-256 key; empty: all deliveries 401

@@ -10,6 +10,7 @@
 // of the batch" (an upstream defect). An instance that cannot be configured is terminated at once
 // and its slot released: no orphan is left for a later sweep.
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -152,6 +153,15 @@ Task<bool> BatchHandler::reserve_capacity(Items& items, Members& members,
     co_return keep > 0;
 }
 
+namespace {
+/// EC2 has no instances to give (as opposed to throttling or a fault): the codes of an exhausted
+/// pool or a spot limit.
+bool is_capacity_shortfall(std::string_view code) {
+    return code == "InsufficientInstanceCapacity" || code == "UnfulfillableCapacity" ||
+           code == "MaxSpotInstanceCountExceeded";
+}
+}  // namespace
+
 void BatchHandler::classify_shortfall(Items& items, const Members& unserved,
                                       const LaunchResult& launch) {
     if (unserved.empty())
@@ -160,13 +170,19 @@ void BatchHandler::classify_shortfall(Items& items, const Members& unserved,
     // Retryable when any reported error is a known capacity/throttling code, or EC2 gave no reason.
     const auto& retryable = config_.fleet_retryable_errors;
     bool any_retryable = launch.errors.empty();
+    bool out_of_capacity = false;
     std::string reasons;
     for (const auto& error : launch.errors) {
         any_retryable |=
             std::find(retryable.begin(), retryable.end(), error.code) != retryable.end();
+        out_of_capacity |= is_capacity_shortfall(error.code);
         reasons += fmt::format(FMT_COMPILE("{}{}: {}"), reasons.empty() ? "" : "; ", error.code,
                                error.message);
     }
+    // EC2's pool is the limit now, as the ledger's maximum is for a deferral: idle runners hold
+    // instances a waiting job could use (core/common/capacity_pressure.hpp).
+    if (out_of_capacity && pressure_ != nullptr)
+        pressure_->note_deferral(rt_.now());
     for (const auto i : unserved) {
         Item& item = items[i];
         item.detail = "CreateFleet fell short: " + reasons;

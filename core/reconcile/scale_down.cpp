@@ -167,14 +167,24 @@ ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerIn
         seen.online = true;
         if (!seen.idle_since)
             seen.idle_since = rt_.now();
-        return rt_.now() - *seen.idle_since >= config_.runner_idle_timeout ? Verdict::idle
-                                                                           : Verdict::keep;
+        return rt_.now() - *seen.idle_since >= idle_timeout() ? Verdict::idle : Verdict::keep;
     }
     // Offline and idle: a JIT runner is listed offline from the moment its config exists, so this
     // is "booting" until it was seen online; after that, an ephemeral runner is done.
     if (seen.online)
         return config_.ephemeral ? Verdict::finished : Verdict::keep;
     return given_up ? Verdict::orphan : Verdict::keep;
+}
+
+Duration ScaleDown::idle_timeout() const {
+    // While consumers wait for slots or instances, an idle runner (its job taken by another
+    // runner, or cancelled) holds what a waiting job of another owner could use.
+    const Duration pressed = config_.runner_idle_timeout_under_pressure;
+    if (pressure_ != nullptr && pressed < config_.runner_idle_timeout &&
+        pressure_->deferred_since(rt_.now() - pressed)) {
+        return pressed;
+    }
+    return config_.runner_idle_timeout;
 }
 
 Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instances,

@@ -10,9 +10,9 @@
 // |-----------------------------------------------------|---------------------------------------|
 // | busy                                                | kept, always (`kept_busy`)            |
 // | online and idle, less than `runner_idle_timeout`    | kept: it is waiting for a job         |
-// | online and idle for `runner_idle_timeout`           | deregistered, then terminated (idle): |
-// |                                                     | its job was taken by another runner   |
-// |                                                     | or cancelled (jobs are not bound)     |
+// | online and idle for `runner_idle_timeout` (or for   | deregistered, then terminated (idle): |
+// | `runner_idle_timeout_under_pressure` while messages | its job was taken by another runner   |
+// | wait for capacity)                                  | or cancelled (jobs are not bound)     |
 // | offline, idle, seen online before (ephemeral)       | terminated: its one job is done       |
 // | not listed any more, listed before                  | terminated: ran its job, was removed  |
 // | offline or not listed, never online, past the boot  | terminated: orphan, never came up     |
@@ -132,6 +132,8 @@ class ScaleDown {
                                const LookupSet<std::string>& live, Instant deadline,
                                ScaleDownReport& report);
     void forget_gone(const LookupSet<std::string>& live);
+    /// `runner_idle_timeout`, or the shorter one under capacity pressure.
+    Duration idle_timeout() const;
     void count(const char* action);
     void count_error(const char* call, ScaleDownReport& report);
 

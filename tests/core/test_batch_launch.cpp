@@ -241,3 +241,25 @@ TEST_CASE("rule 11: the handler returns before its deadline, unfinished work com
     CHECK(static_cast<int>(h.fleet.live().size()) == launched);
     CHECK(static_cast<int>(h.ledger.held.size()) == launched);
 }
+
+TEST_CASE(
+    "a CreateFleet short of instances is capacity pressure; one short for another reason is "
+    "not",
+    "[consumer]") {
+    for (const auto& [code, pressing] :
+         std::vector<std::pair<std::string, bool>>{{"InsufficientInstanceCapacity", true},
+                                                   {"UnfulfillableCapacity", true},
+                                                   {"MaxSpotInstanceCountExceeded", true},
+                                                   {"RequestLimitExceeded", false},
+                                                   {"InternalError", false}}) {
+        ConsumerHarness h;
+        CapacityPressure pressure;
+        h.handler.report_deferrals_to(pressure);
+        h.fleet.capacity = 1;
+        h.fleet.shortfall_code = code;
+        const Instant start = h.rt.now();
+        const auto result = h.run({job_message("m1", 1), job_message("m2", 2)});
+        CHECK(report_for(result, "m2").outcome == MessageOutcome::fleet_capacity_retry);
+        CHECK(pressure.deferred_since(start) == pressing);
+    }
+}

@@ -239,13 +239,15 @@ TEST_CASE("reconcile, scale-down and sweeper settings load from JSON, with their
     CHECK(defaults.reconcile_max_requeues_per_run == 100);
     CHECK(defaults.runner_boot_timeout == minutes(5));
     CHECK(defaults.scale_down_pressure_interval == seconds(15));
+    CHECK(defaults.runner_idle_timeout_under_pressure == seconds(60));
 
     const auto set = ScaleUpConfig::from_json(R"({
         "sweeper_lookback_seconds": 3600, "sweeper_max_redeliveries_per_run": 5,
         "sweeper_redelivery_spacing_milliseconds": 1000, "sweeper_queued_only": false,
         "reconcile_owners": ["acme", "alice/tools"], "reconcile_min_queued_age_seconds": 60,
         "reconcile_inflight_window_seconds": 300, "reconcile_max_requeues_per_run": 7,
-        "runner_boot_timeout_seconds": 900, "scale_down_pressure_interval_seconds": 5})");
+        "runner_boot_timeout_seconds": 900, "scale_down_pressure_interval_seconds": 5,
+        "runner_idle_timeout_under_pressure_seconds": 120})");
     CHECK(set.sweeper_lookback == hours(1));
     CHECK(set.sweeper_max_redeliveries_per_run == 5);
     CHECK(set.sweeper_redelivery_spacing == seconds(1));
@@ -256,6 +258,7 @@ TEST_CASE("reconcile, scale-down and sweeper settings load from JSON, with their
     CHECK(set.reconcile_max_requeues_per_run == 7);
     CHECK(set.runner_boot_timeout == minutes(15));
     CHECK(set.scale_down_pressure_interval == seconds(5));
+    CHECK(set.runner_idle_timeout_under_pressure == minutes(2));
 
     for (const char* bad :
          {R"({"reconcile_owners": ["a/b/c"]})", R"({"reconcile_owners": [""]})",

@@ -372,3 +372,32 @@ TEST_CASE("scale-down: a deferral brings the next sweep forward to the pressure 
     CHECK(released_by_20s(calm, false).empty());
     CHECK(calm.rt.probes().count(Probe::scale_down_hurried) == 0);
 }
+
+TEST_CASE("scale-down: while messages wait for capacity, an idle runner goes after a minute",
+          "[scale-down]") {
+    for (const bool pressed : {true, false}) {
+        ReconcileHarness h;  // idle timeout 10 min; under pressure 60 s
+        CapacityPressure pressure;
+        h.scale_down.hurry_on(pressure);
+        launch(h, "i-1");
+        runner_of(h, "i-1", 501).online = true;  // its job went to another runner
+        (void)h.scale_down_once();               // first seen idle now
+        h.rt.run_for(seconds(59));
+        if (pressed)
+            pressure.note_deferral(h.rt.now());  // a consumer found no slot (or no instance)
+        CHECK(h.scale_down_once().terminated_idle.empty());  // 59 s idle: not yet
+        h.rt.run_for(seconds(1));
+        CHECK(h.scale_down_once().terminated_idle ==
+              (pressed ? std::vector<std::string>{"i-1"} : std::vector<std::string>{}));
+    }
+    // Pressure that ended a minute ago no longer shortens anything.
+    ReconcileHarness h;
+    CapacityPressure pressure;
+    h.scale_down.hurry_on(pressure);
+    launch(h, "i-1");
+    runner_of(h, "i-1", 501).online = true;
+    pressure.note_deferral(h.rt.now());
+    (void)h.scale_down_once();
+    h.rt.run_for(seconds(61));
+    CHECK(h.scale_down_once().terminated_idle.empty());
+}
