@@ -9,7 +9,7 @@
 //   `scale_down_pressure_interval` while consumers defer.
 // - An idle runner (launched for a job another runner took, or that was cancelled) waits
 //   `runner_idle_timeout` for a job of its own owner, holding an instance a waiting job of another
-//   owner could use: at an EC2 limit, a third of the launches of a drain were such runners. So
+//   owner could use: at an EC2 limit, one launch in five of a drain was such a runner. So
 //   while consumers defer, scale-down lets a runner idle only `runner_idle_timeout_under_pressure`.
 // One object per control plane; the consumers and scale-down share it by reference.
 #pragma once
@@ -22,12 +22,12 @@ namespace scaleup {
 
 class CapacityPressure {
   public:
-    /// A message was deferred for want of a slot at `at`.
+    /// A message was turned away for want of a slot or an instance at `at`.
     void note_deferral(Instant at) {
         if (!last_deferral_ || at > *last_deferral_)
             last_deferral_ = at;
     }
-    /// Whether a message was deferred at or after `since`.
+    /// Whether a message was turned away at or after `since`.
     bool deferred_since(Instant since) const {
         return last_deferral_.has_value() && *last_deferral_ >= since;
     }

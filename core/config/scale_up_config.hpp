@@ -57,7 +57,7 @@ struct ScaleUpConfig {
     int reconcile_max_requeues_per_run = 100;             // requeues per reconcile run at most
     Duration runner_boot_timeout = minutes(5);            // a runner not online by then: orphan
     Duration runner_idle_timeout = minutes(10);           // online, no job this long: deregistered
-    Duration scale_down_pressure_interval = seconds(15);  // sweep period while slots are short
+    Duration scale_down_pressure_interval = seconds(15);  // sweep period while capacity is short
     Duration runner_idle_timeout_under_pressure = seconds(60);  // idle this long while short: gone
 
     // ---- webhook intake (docs/intake.md) ------------------------------------------------------
