@@ -62,7 +62,11 @@ std::string format_duration(Duration d) {
 
 Runtime::~Runtime() = default;
 
-void Runtime::trace(std::string_view, std::string_view, std::string_view) {}
+TraceDigest* Runtime::begin_trace(std::string_view, std::string_view) {
+    return nullptr;
+}
+
+void Runtime::end_trace(std::string_view) {}
 
 // A spawned task runs inside this wrapper coroutine. Its promise links itself into the runtime's
 // list while alive, so the runtime can destroy what is still suspended when it shuts down, and it

@@ -23,6 +23,7 @@
 #include "core/runtime/random.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
+#include "core/runtime/trace_digest.hpp"
 
 namespace scaleup {
 
@@ -45,24 +46,52 @@ class Runtime {
     /// The coverage probes' counts (core/runtime/probes.hpp). A runtime that views another's clock
     /// (the simulation's skewed host clock) counts into the one it views.
     virtual ProbeCounts& probes() noexcept { return probes_; }
-    /// Whether `trace` records anything; callers skip formatting when it does not.
+    /// Whether `trace` records anything; callers skip work for their fields when it does not.
     virtual bool tracing() const noexcept { return false; }
     /// One event of the run: which component, what happened, and its fields ("key=value ...").
-    virtual void trace(std::string_view component, std::string_view event, std::string_view fields);
-    /// trace() with the fields formatted by fmt into a buffer the runtime reuses (a run traces
-    /// tens of thousands of lines, and a string per line was an allocation each). The format is
-    /// compiled at the call site, `FMT_COMPILE("key={} ...")`: parsing format strings at run time
-    /// was a tenth of a simulation's instructions. Formats nothing when not tracing.
+    void trace(std::string_view component, std::string_view event, std::string_view fields) {
+        TraceDigest* digest = begin_trace(component, event);
+        if (digest == nullptr)
+            return;
+        digest->add_text(fields);
+        end_trace(fields);
+    }
+    /// trace() with the fields formatted by fmt from a format compiled at the call site,
+    /// `FMT_COMPILE("key={} ...")` (parsing format strings at run time was a tenth of a
+    /// simulation's instructions). The arguments are folded into the trace's digest by value
+    /// (core/runtime/trace_digest.hpp); the line is formatted, into a buffer the runtime reuses,
+    /// only when someone reads lines.
     template <typename CompiledFormat, typename... Args>
     requires std::is_base_of_v<fmt::detail::compiled_string, CompiledFormat>
     void tracef(std::string_view component, std::string_view event, const CompiledFormat& fields,
                 Args&&... args) {
-        if (!tracing())
+        TraceDigest* digest = begin_trace(component, event);
+        if (digest == nullptr)
             return;
+        static constexpr std::uint64_t kFormat = format_fingerprint(CompiledFormat{});
+        digest->add_word(kFormat);
+        (add_trace_field(*digest, args), ...);
+        if (!trace_text_wanted()) {
+            end_trace({});
+            return;
+        }
         trace_fields_.clear();
         fmt::format_to(fmt::appender(trace_fields_), fields, std::forward<Args>(args)...);
-        trace(component, event, std::string_view(trace_fields_.data(), trace_fields_.size()));
+        end_trace(std::string_view(trace_fields_.data(), trace_fields_.size()));
     }
+
+    template <typename CompiledFormat>
+    static constexpr std::uint64_t format_fingerprint(const CompiledFormat& format) {
+        const fmt::string_view text = static_cast<fmt::string_view>(format);
+        return TraceDigest::fingerprint(std::string_view(text.data(), text.size()));
+    }
+
+    /// The tracing seam, for runtimes (trace() and tracef() call it): begin_trace returns the
+    /// digest that takes the event's fields, or null when nothing is traced; end_trace gets the
+    /// fields' text when trace_text_wanted() said it is wanted, and an empty view otherwise.
+    virtual TraceDigest* begin_trace(std::string_view component, std::string_view event);
+    virtual bool trace_text_wanted() const noexcept { return false; }
+    virtual void end_trace(std::string_view fields);
 
     /// Runs `task` concurrently, starting after the current event. The runtime owns it: a task
     /// still suspended when the runtime is destroyed is destroyed with it. An exception escaping a

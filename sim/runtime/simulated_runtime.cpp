@@ -175,10 +175,12 @@ void SimulatedRuntime::drop_cancelled_on_top() noexcept {
     }
 }
 
-void SimulatedRuntime::trace(std::string_view component, std::string_view event,
-                             std::string_view fields) {
-    if (trace_ != nullptr)
-        trace_->record(now_, component, event, fields);
+TraceDigest* SimulatedRuntime::begin_trace(std::string_view component, std::string_view event) {
+    return trace_ == nullptr ? nullptr : &trace_->begin_event(now_, component, event);
+}
+
+void SimulatedRuntime::end_trace(std::string_view fields) {
+    trace_->end_event(fields);
 }
 
 void SimulatedRuntime::on_unhandled_exception(std::exception_ptr error) {

@@ -33,8 +33,11 @@ class SimulatedRuntime final : public Runtime {
     TimerId schedule(Instant at, std::coroutine_handle<> h) override;
     void cancel_timer(TimerId id) noexcept override;
     bool tracing() const noexcept override { return trace_ != nullptr; }
-    void trace(std::string_view component, std::string_view event,
-               std::string_view fields) override;
+    TraceDigest* begin_trace(std::string_view component, std::string_view event) override;
+    bool trace_text_wanted() const noexcept override {
+        return trace_ != nullptr && trace_->text_wanted();
+    }
+    void end_trace(std::string_view fields) override;
     void on_unhandled_exception(std::exception_ptr error) override;
 
     /// Runs the next event. False when the queue is empty.

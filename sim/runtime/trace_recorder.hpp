@@ -1,10 +1,12 @@
 // TraceRecorder: the canonical record of a simulation run.
 //
-// Every event becomes one text line, "<sim time> <component> <event> <fields>", folded into a
-// running 64-bit hash (TraceHash). Two runs of the same seed and build produce the same lines, so
-// the same hash; a changed hash means the run changed. The recorder can keep every line (for
+// Every event is folded into the run's digest by value (core/runtime/trace_digest.hpp): its
+// instant, component, name and fields. Two runs of the same seed and build fold the same values,
+// so end with the same hash; a changed hash means the run changed. Each event can also become one
+// text line, "<sim time> <component> <event> <fields>": the recorder can keep every line (for
 // --trace files and tests), keep only the per-event hashes (to locate the first divergence
-// cheaply), or keep nothing but the running hash (the fast default for sweeps).
+// cheaply), or keep nothing but the running hash (the fast default for sweeps, which formats no
+// line at all). What it keeps does not change the hash.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,7 @@
 #include <vector>
 
 #include "core/runtime/time.hpp"
-#include "sim/runtime/trace_hash.hpp"
+#include "core/runtime/trace_digest.hpp"
 
 namespace scaleup::sim {
 
@@ -32,18 +34,35 @@ class TraceRecorder {
     TraceRecorder() = default;
     explicit TraceRecorder(Options options) : options_(options) {}
 
+    /// An event with its fields as text, in one call.
     void record(Instant at, std::string_view component, std::string_view event,
                 std::string_view fields);
+    /// An event in two steps: begin_event folds the instant, component and event and returns the
+    /// digest that takes the fields; end_event ends it, with the fields' text if text_wanted()
+    /// said so before it. `component` and `event` must stay valid until end_event.
+    TraceDigest& begin_event(Instant at, std::string_view component, std::string_view event);
+    /// Whether the event begun now needs its line: lines are kept or written, or it is the one to
+    /// capture.
+    bool text_wanted() const noexcept {
+        return options_.keep_lines || options_.sink != nullptr ||
+               (options_.capture_index && *options_.capture_index == events_);
+    }
+    void end_event(std::string_view fields);
 
-    std::uint64_t hash() const noexcept { return hash_.value(); }
+    std::uint64_t hash() const noexcept { return digest_.value(); }
     std::uint64_t events() const noexcept { return events_; }
     const std::vector<std::string>& lines() const noexcept { return lines_; }
     const std::vector<std::uint64_t>& event_hashes() const noexcept { return event_hashes_; }
     const std::optional<std::string>& captured_line() const noexcept { return captured_; }
 
   private:
+    void write_line(std::string_view fields);
+
     Options options_;
-    TraceHash hash_;
+    TraceDigest digest_;
+    Instant at_{};  // the event begun and not yet ended
+    std::string_view component_;
+    std::string_view event_;
     std::uint64_t events_ = 0;
     std::vector<std::string> lines_;
     std::vector<std::uint64_t> event_hashes_;

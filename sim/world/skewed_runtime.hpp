@@ -25,10 +25,11 @@ class SkewedRuntime final : public Runtime {
     void cancel_timer(TimerId id) noexcept override { base_.cancel_timer(id); }
     ProbeCounts& probes() noexcept override { return base_.probes(); }
     bool tracing() const noexcept override { return base_.tracing(); }
-    void trace(std::string_view component, std::string_view event,
-               std::string_view fields) override {
-        base_.trace(component, event, fields);
+    TraceDigest* begin_trace(std::string_view component, std::string_view event) override {
+        return base_.begin_trace(component, event);
     }
+    bool trace_text_wanted() const noexcept override { return base_.trace_text_wanted(); }
+    void end_trace(std::string_view fields) override { base_.end_trace(fields); }
     void on_unhandled_exception(std::exception_ptr error) override {
         base_.on_unhandled_exception(error);
     }

@@ -113,3 +113,48 @@ TEST_CASE("a hash-only recorder folds exactly the bytes of the lines it does not
     REQUIRE(lines.lines().size() == 5);
     CHECK(lines.lines()[1] == "1767225600.000000000s world end");
 }
+
+namespace {
+Task<void> formatted_worker(Runtime& rt, int id) {
+    for (int i = 0; i < 50; ++i) {
+        co_await rt.sleep(rt.random().between(milliseconds(1), seconds(2)));
+        rt.tracef("worker", "woke", FMT_COMPILE("id={} i={} owner={} even={}"), id, i,
+                  std::string(i % 2 == 0 ? "acme" : "globex"), i % 2 == 0);
+    }
+}
+
+TraceRecorder run_formatted_workers(std::uint64_t seed, TraceRecorder::Options options) {
+    TraceRecorder trace(options);
+    SimulatedRuntime rt(seed, &trace);
+    for (int id = 0; id < 4; ++id)
+        rt.spawn(formatted_worker(rt, id));
+    rt.run();
+    return trace;
+}
+}  // namespace
+
+TEST_CASE("tracef folds the same digest whether its lines are formatted or not") {
+    TraceRecorder::Options with_lines;
+    with_lines.keep_lines = true;
+    const TraceRecorder lines = run_formatted_workers(3, with_lines);
+    const TraceRecorder hash_only = run_formatted_workers(3, {});
+    REQUIRE(lines.events() == 200);
+    CHECK(hash_only.events() == lines.events());
+    CHECK(hash_only.hash() == lines.hash());
+    CHECK(hash_only.lines().empty());
+    CHECK(lines.lines().front().find(" worker woke id=") != std::string::npos);
+    CHECK(lines.lines().front().find(" owner=acme even=true") != std::string::npos);
+    CHECK(run_formatted_workers(4, {}).hash() != hash_only.hash());
+}
+
+TEST_CASE("a recorder capturing one event formats that line only") {
+    TraceRecorder::Options with_lines;
+    with_lines.keep_lines = true;
+    const TraceRecorder lines = run_formatted_workers(3, with_lines);
+    TraceRecorder::Options capture;
+    capture.capture_index = 17;
+    const TraceRecorder captured = run_formatted_workers(3, capture);
+    REQUIRE(captured.captured_line().has_value());
+    CHECK(*captured.captured_line() == lines.lines()[17]);
+    CHECK(captured.hash() == lines.hash());
+}
