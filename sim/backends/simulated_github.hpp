@@ -376,7 +376,9 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
 
     std::map<std::int64_t, JobRecord> jobs_;
     std::int64_t next_job_;
-    std::set<std::int64_t> queued_;                            // queued job ids: oldest first
+    // Queued jobs, oldest first, with their records (jobs_ never erases one): a runner looking
+    // for work walks this list, and a lookup in jobs_ per queued job was most of its cost.
+    std::map<std::int64_t, JobRecord*> queued_;
     std::map<std::int64_t, CancellationSource> queue_timers_;  // queued job -> its 24 h timer
     std::map<std::int64_t, RunnerRecord> runners_;
     // runners_ not deleted (what GitHub lists), by owner: a day registers 50,000 runners, and

@@ -55,7 +55,7 @@ std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
     job.duration = duration;
     job.installation_id = installation_id;
     job.queued_at = rt_.now();
-    queued_.insert(job.id);
+    queued_.emplace(job.id, &job);
     CancellationSource& timer = queue_timers_[job.id];
     rt_.spawn(expire_in_queue(job.id, timer.token()));
     if (rt_.tracing()) {
@@ -134,10 +134,9 @@ bool SimulatedGitHub::runner_takes(const RunnerRecord& runner, const JobRecord& 
 }
 
 SimulatedGitHub::JobRecord* SimulatedGitHub::oldest_job_for(const RunnerRecord& runner) {
-    for (const std::int64_t id : queued_) {
-        JobRecord& job = jobs_.at(id);
-        if (runner_takes(runner, job))
-            return &job;
+    for (const auto& [id, job] : queued_) {
+        if (runner_takes(runner, *job))
+            return job;
     }
     return nullptr;
 }
@@ -315,8 +314,8 @@ Result<std::vector<QueuedJob>> SimulatedGitHub::serve_queued_jobs(std::int64_t i
     if (!covers(installation_id, owner.owner, owner.repo))
         return not_found();
     std::vector<QueuedJob> out;
-    for (const std::int64_t id : queued_) {
-        const JobRecord& job = jobs_.at(id);
+    for (const auto& [id, queued] : queued_) {
+        const JobRecord& job = *queued;
         if (owns(owner, job.owner, job.repo) && covers(installation_id, job.owner, job.repo)) {
             out.push_back(
                 QueuedJob{job.id, job.run_id, job.owner, job.repo, job.labels, job.queued_at});
