@@ -6,11 +6,37 @@
 namespace scaleup {
 
 namespace {
-std::uint64_t little_endian_word(const char* bytes, std::size_t count) noexcept {
+// Loads of a fixed size: a memcpy of a variable size is a call, and most texts end in a part word.
+std::uint64_t little_endian_word(const char* bytes) noexcept {
     std::uint64_t word = 0;
-    std::memcpy(&word, bytes, count);
+    std::memcpy(&word, bytes, sizeof(word));
     if constexpr (std::endian::native == std::endian::big)
         word = __builtin_bswap64(word);
+    return word;
+}
+
+/// The last 1 to 7 bytes as a word, zero-padded: first byte lowest.
+std::uint64_t little_endian_tail(const char* bytes, std::size_t count) noexcept {
+    std::uint64_t word = 0;
+    unsigned shift = 0;
+    if (count & 4) {
+        std::uint32_t four = 0;
+        std::memcpy(&four, bytes, sizeof(four));
+        if constexpr (std::endian::native == std::endian::big)
+            four = __builtin_bswap32(four);
+        word = four;
+        bytes += 4;
+        shift = 32;
+    }
+    if (count & 2) {
+        const auto low = static_cast<unsigned char>(bytes[0]);
+        const auto high = static_cast<unsigned char>(bytes[1]);
+        word |= (std::uint64_t{low} | std::uint64_t{high} << 8) << shift;
+        bytes += 2;
+        shift += 16;
+    }
+    if (count & 1)
+        word |= std::uint64_t{static_cast<unsigned char>(bytes[0])} << shift;
     return word;
 }
 
@@ -30,9 +56,9 @@ void TraceDigest::add_text(std::string_view text) noexcept {
     const char* at = text.data();
     std::size_t left = text.size();
     for (; left >= 8; at += 8, left -= 8)
-        add_word(little_endian_word(at, 8));
+        add_word(little_endian_word(at));
     if (left > 0)
-        add_word(little_endian_word(at, left));
+        add_word(little_endian_tail(at, left));
 }
 
 std::uint64_t TraceDigest::value() const noexcept {
