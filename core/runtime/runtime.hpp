@@ -80,12 +80,6 @@ class Runtime {
         end_trace(std::string_view(trace_fields_.data(), trace_fields_.size()));
     }
 
-    template <typename CompiledFormat>
-    static constexpr std::uint64_t format_fingerprint(const CompiledFormat& format) {
-        const fmt::string_view text = static_cast<fmt::string_view>(format);
-        return TraceDigest::fingerprint(std::string_view(text.data(), text.size()));
-    }
-
     /// The tracing seam, for runtimes (trace() and tracef() call it): begin_trace returns the
     /// digest that takes the event's fields, or null when nothing is traced; end_trace gets the
     /// fields' text when trace_text_wanted() said it is wanted, and an empty view otherwise.
@@ -132,6 +126,13 @@ class Runtime {
     void destroy_spawned_tasks() noexcept;
 
   private:
+    /// What tracef folds for its format: the format text's fingerprint, computed at compile time.
+    template <typename CompiledFormat>
+    static constexpr std::uint64_t format_fingerprint(const CompiledFormat& format) {
+        const fmt::string_view text = static_cast<fmt::string_view>(format);
+        return TraceDigest::fingerprint(std::string_view(text.data(), text.size()));
+    }
+
     friend struct SpawnedTaskPromise;
     struct SpawnedLink {
         SpawnedLink* prev = nullptr;
