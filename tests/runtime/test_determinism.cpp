@@ -93,7 +93,7 @@ TEST_CASE(
     CHECK(report.describe().find("NOT deterministic") != std::string::npos);
 }
 
-TEST_CASE("a hash-only recorder folds exactly the bytes of the lines it does not build") {
+TEST_CASE("a hash-only recorder ends with the hash of one that keeps its lines") {
     sim::TraceRecorder lines(sim::TraceRecorder::Options{true, false, nullptr, std::nullopt});
     sim::TraceRecorder hash_only;
     const Instant t0 = instant_from_unix_seconds(1767225600);
@@ -147,7 +147,7 @@ TEST_CASE("tracef folds the same digest whether its lines are formatted or not")
     CHECK(run_formatted_workers(4, {}).hash() != hash_only.hash());
 }
 
-TEST_CASE("a recorder capturing one event formats that line only") {
+TEST_CASE("a recorder capturing one event gets exactly that line and the same hash") {
     TraceRecorder::Options with_lines;
     with_lines.keep_lines = true;
     const TraceRecorder lines = run_formatted_workers(3, with_lines);
