@@ -133,13 +133,13 @@ std::vector<DeliverySweeper::Attempts> DeliverySweeper::failed_guids(
             guid.succeeded = guid.succeeded || attempt_succeeded(attempt);
         }
         ++report.guids;
-        if (guid.succeeded) {
+        if (guid.succeeded)
             ++report.succeeded;
-            count("succeeded");
-        } else {
+        else
             failed.push_back(guid);
-        }
     }
+    // One count a sweep, not one a GUID: nearly every GUID in a window succeeded.
+    count("succeeded", report.succeeded);
     // The longest-waiting job first: if the run's bound is reached, newer ones wait a run.
     std::stable_sort(failed.begin(), failed.end(),
                      [](const Attempts& a, const Attempts& b) { return a.first_at < b.first_at; });
@@ -206,7 +206,8 @@ bool DeliverySweeper::wanted(const HookDelivery& delivery) const {
 }
 
 void DeliverySweeper::count(const char* result, int by) {
-    metrics_.increment(kGuidsMetric, {{"result", result}}, static_cast<std::uint64_t>(by));
+    if (by > 0)
+        metrics_.increment(kGuidsMetric, {{"result", result}}, static_cast<std::uint64_t>(by));
 }
 
 void DeliverySweeper::count_call(const char* call, const ServiceError* error) {

@@ -212,10 +212,8 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
         const auto found = owner_runners->second.find(name);
         const RunnerInfo* runner = found == owner_runners->second.end() ? nullptr : found->second;
         const Verdict verdict = judge(instance, runner, unrecorded(instance, held));
-        if (verdict == Verdict::keep_busy) {
+        if (verdict == Verdict::keep_busy)
             report.kept_busy.push_back(instance.id);
-            count("kept_busy");
-        }
         if (verdict != Verdict::orphan && verdict != Verdict::finished && verdict != Verdict::idle)
             continue;
         if (rt_.now() >= deadline)
@@ -229,6 +227,9 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
         }
         condemned.push_back({instance.id, verdict, *owner, runner ? runner->id : 0});
     }
+    // Counted once a sweep: most of a fleet is busy, and a count per instance per sweep was most
+    // of the counter increments a run made.
+    count("kept_busy", report.kept_busy.size());
     co_await terminate_all(condemned, deadline, report);
 }
 
@@ -357,8 +358,9 @@ void ScaleDown::forget_gone(const LookupSet<std::string>& live) {
     seen_.erase_if([&](const std::string& id, const RunnerSeen&) { return gone(id); });
 }
 
-void ScaleDown::count(const char* action) {
-    metrics_.increment(kActionsMetric, {{"action", action}});
+void ScaleDown::count(const char* action, std::size_t by) {
+    if (by > 0)
+        metrics_.increment(kActionsMetric, {{"action", action}}, by);
 }
 
 void ScaleDown::count_error(const char* call, ScaleDownReport& report) {

@@ -134,7 +134,8 @@ class ScaleDown {
     void forget_gone(const LookupSet<std::string>& live);
     /// `runner_idle_timeout`, or the shorter one under capacity pressure.
     Duration idle_timeout() const;
-    void count(const char* action);
+    /// Adds `by` to the action's counter; a zero adds no label set.
+    void count(const char* action, std::size_t by = 1);
     void count_error(const char* call, ScaleDownReport& report);
 
     Runtime& rt_;
