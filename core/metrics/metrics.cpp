@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -24,23 +25,73 @@ struct SortedLabels {
     }
     std::span<const MetricLabel> view() const { return {items.data(), size}; }
 };
+
+// FNV-1a over 8-byte words, each text followed by its length so that ("ab","c") and ("a","bc")
+// differ. Quality matters little: every hit is checked against the counter's own name and labels.
+struct KeyHash {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    void word(std::uint64_t w) { h = (h ^ w) * 0x100000001b3ULL; }
+    void text(std::string_view t) {
+        std::size_t at = 0;
+        for (; at + 8 <= t.size(); at += 8) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, t.data() + at, 8);
+            word(w);
+        }
+        std::uint64_t tail = 0;
+        if (at < t.size())  // an empty view may have no data to copy from
+            std::memcpy(&tail, t.data() + at, t.size() - at);
+        word(tail);
+        word(t.size());
+    }
+};
+
+std::uint64_t key_hash(std::string_view name, std::span<const MetricLabel> labels) {
+    KeyHash hash;
+    hash.text(name);
+    for (const auto& [key, value] : labels) {
+        hash.text(key);
+        hash.text(value);
+    }
+    return hash.h;
+}
 }  // namespace
+
+bool MetricsRegistry::Located::is(std::string_view n, std::span<const MetricLabel> l) const {
+    return *name == n && std::equal(labels->begin(), labels->end(), l.begin(), l.end(),
+                                    [](const auto& mine, const MetricLabel& other) {
+                                        return mine.first == other.first &&
+                                               mine.second == other.second;
+                                    });
+}
+
+MetricsRegistry::Located MetricsRegistry::find_or_add(std::string_view name,
+                                                      std::span<const MetricLabel> labels) {
+    auto named = counters_.find(name);
+    if (named == counters_.end())
+        named = counters_.emplace(std::string(name), Family{}).first;
+    auto found = named->second.find(labels);
+    if (found == named->second.end()) {
+        MetricLabels copy;
+        for (const auto& [key, value] : labels)
+            copy.emplace_back(key, value);
+        found = named->second.emplace(std::move(copy), 0).first;
+    }
+    return {&found->second, &named->first, &found->first};
+}
 
 void MetricsRegistry::increment(std::string_view name, std::initializer_list<MetricLabel> labels,
                                 std::uint64_t by) {
     const SortedLabels sorted(labels);  // first: a refused label set must not create a family
-    auto named = counters_.find(name);
-    if (named == counters_.end())
-        named = counters_.emplace(std::string(name), Family{}).first;
-    const auto found = named->second.find(sorted.view());
-    if (found != named->second.end()) {
-        found->second += by;
+    const std::uint64_t key = key_hash(name, sorted.view());
+    const auto hit = index_.find(key);
+    if (hit != index_.end() && hit->second.is(name, sorted.view())) {
+        *hit->second.value += by;
         return;
     }
-    MetricLabels copy;
-    for (const auto& [key, value] : sorted.view())
-        copy.emplace_back(key, value);
-    named->second.emplace(std::move(copy), by);
+    const Located counter = find_or_add(name, sorted.view());
+    *counter.value += by;
+    index_.try_emplace(key, counter);
 }
 
 const MetricsRegistry::Family* MetricsRegistry::family(std::string_view name) const {

@@ -6,7 +6,9 @@
 // An increment names its counter with views (`increment("x_total", {{"result", "ok"}})`) and
 // allocates only the first time a label set is seen: every message, call and sweep counts
 // something, and building a name string and a label vector per count was 6 % of a simulated
-// hour's allocations.
+// hour's allocations. A counter already seen is found by a hash of its name and labels, checked
+// against the counter's own: the two ordered-map searches (names share the `scaleup_` prefix)
+// cost about 950 instructions an increment.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -50,9 +53,24 @@ class MetricsRegistry {
     };
     using Family = std::map<MetricLabels, std::uint64_t, LabelsLess>;
 
+    /// Where a counter is, with views of its name and labels to check a hash hit against.
+    /// Pointers into the maps' nodes, which never move.
+    struct Located {
+        std::uint64_t* value = nullptr;
+        const std::string* name = nullptr;
+        const MetricLabels* labels = nullptr;
+        bool is(std::string_view n, std::span<const MetricLabel> l) const;
+    };
+
     const Family* family(std::string_view name) const;
+    /// The counter of `name` and `labels`, created at zero if absent.
+    Located find_or_add(std::string_view name, std::span<const MetricLabel> labels);
 
     std::map<std::string, Family, std::less<>> counters_;
+    // Hash of name and labels -> the counter first seen with it. Only looked up, never iterated
+    // (rendering walks the ordered maps), so its order cannot reach any output. A colliding
+    // counter is simply not indexed and takes the maps' path.
+    std::unordered_map<std::uint64_t, Located> index_;
 };
 
 }  // namespace scaleup
