@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/common/byte_scan.hpp"
 #include "core/common/json_reader.hpp"
 
 namespace scaleup {
@@ -33,32 +34,10 @@ int hex_value(char c) {
     return -1;
 }
 
-// How many leading bytes of `text` (at most its size) are plain string content: printable ASCII
-// other than '"' and '\\'. Eight bytes at a time (the SWAR tests of "Bit Twiddling Hacks": a
-// byte equal to a value, a byte below 0x20, a byte with its top bit set); payloads are mostly such
-// bytes, and a byte at a time was the costliest loop of the intake's parse.
+// How many leading bytes of `text` are plain string content: printable ASCII other than '"' and
+// '\\'. Payloads are mostly such bytes.
 std::size_t plain_prefix(std::string_view text) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-    const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-    std::size_t at = 0;
-    for (; at + 8 <= text.size(); at += 8) {
-        std::uint64_t word = 0;
-        std::memcpy(&word, text.data() + at, sizeof(word));
-        // Byte order does not matter: any flagged byte stops the word, and the bytes of that word
-        // are then looked at one by one.
-        const std::uint64_t special = has_zero_byte(word ^ (kOnes * '"')) |
-                                      has_zero_byte(word ^ (kOnes * '\\')) |
-                                      ((word - kOnes * 0x20) & ~word & kHighs) | (word & kHighs);
-        if (special != 0)
-            break;
-    }
-    for (; at < text.size(); ++at) {
-        const auto c = static_cast<unsigned char>(text[at]);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            break;
-    }
-    return at;
+    return count_plain_bytes</*kStopAtQuotes=*/true, /*kStopAtNonAscii=*/true>(text);
 }
 
 void append_utf8(std::string& out, std::uint32_t code) {
@@ -543,9 +522,11 @@ void append_json_string(std::string& out, std::string_view text) {
     out += '"';
     std::size_t plain_from = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
+        // Bytes from 0x80 on are written as they are: the text is UTF-8 already.
+        i += count_plain_bytes</*kStopAtQuotes=*/true, /*kStopAtNonAscii=*/false>(text.substr(i));
+        if (i == text.size())
+            break;
         const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte >= 0x20 && byte != '"' && byte != '\\')
-            continue;
         out.append(text.substr(plain_from, i - plain_from));
         plain_from = i + 1;
         switch (byte) {

@@ -13,6 +13,8 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "core/common/byte_scan.hpp"
+
 namespace scaleup::sim {
 
 namespace {
@@ -37,6 +39,11 @@ bool valid_message_text(const std::string& text) {
     static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
     std::size_t i = 0;
     while (i < text.size()) {
+        // Printable ASCII, nearly all of a body, is allowed: skipped many bytes at a time.
+        i += count_plain_bytes</*kStopAtQuotes=*/false, /*kStopAtNonAscii=*/true>(
+            std::string_view(text).substr(i));
+        if (i == text.size())
+            break;
         const auto lead = static_cast<unsigned char>(text[i]);
         // The lead byte gives the length and the top bits of the code point.
         int length = 4;
