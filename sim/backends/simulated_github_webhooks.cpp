@@ -187,6 +187,8 @@ Result<HookDeliveryPage> SimulatedGitHub::serve_hook_deliveries(const std::strin
         attempts_.begin(), attempts_.end(), below,
         [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.delivery.id < id; });
     HookDeliveryPage page;
+    page.deliveries.reserve(std::min<std::size_t>(
+        options_.deliveries_per_page, static_cast<std::size_t>(end - attempts_.begin())));
     while (end != attempts_.begin() && page.deliveries.size() < options_.deliveries_per_page) {
         --end;
         page.deliveries.push_back(end->delivery);
