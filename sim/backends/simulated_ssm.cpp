@@ -90,11 +90,11 @@ Task<Result<std::optional<std::string>>> SimulatedSsm::read_runner_config(std::s
 }
 
 std::optional<std::string> SimulatedSsm::visible_value(const std::string& instance_id) const {
-    const auto it = parameters_.find(instance_id);
-    if (it == parameters_.end())
+    const std::vector<Version>* versions = parameters_.find(instance_id);
+    if (versions == nullptr)
         return std::nullopt;
     // The newest put whose replication has finished; older ones stay readable until then.
-    for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+    for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
         if (v->visible_at <= rt_.now())
             return v->value;
     }

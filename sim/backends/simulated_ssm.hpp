@@ -17,11 +17,11 @@
 #pragma once
 
 #include <cstddef>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/ports/config_store.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/runner_service.hpp"
@@ -90,7 +90,9 @@ class SimulatedSsm final : public ConfigStorePort, public ConfigReader {
     Options options_;
     Random random_;
     TokenBucket bucket_;
-    std::map<std::string, std::vector<Version>> parameters_;  // instance id -> versions, put order
+    // Instance id -> versions, in put order. Hashed: ids share a 12-character prefix, so a tree
+    // compared it again at every level of two lookups a job.
+    LookupTable<std::string, std::vector<Version>> parameters_;
     std::vector<PutRecord> puts_;
     Counters counters_;
 };
