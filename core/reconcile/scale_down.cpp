@@ -192,11 +192,13 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
                                        Instant deadline, ScaleDownReport& report) {
     // Each owner's runners by name (the last listed wins, as a scan would have it): looking an
     // instance's runner up in the whole list was quadratic in the fleet, sweep after sweep.
-    std::map<RunnerOwner, std::map<std::string_view, const RunnerInfo*>> by_name;
+    // Hashed: names are the prefix and an instance id, so a tree compared some 20 equal
+    // characters at every level.
+    std::map<RunnerOwner, LookupTable<std::string_view, const RunnerInfo*>> by_name;
     for (const auto& [owner, listed] : runners) {
         auto& names = by_name[owner];
         for (const auto& runner : listed)
-            names.insert_or_assign(runner.name, &runner);
+            names[runner.name] = &runner;
     }
     std::vector<Condemned> condemned;
     std::string name = config_.runner_name_prefix;
@@ -209,8 +211,8 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
             continue;  // the owner's runners could not be listed: judge nothing blind
         name.resize(config_.runner_name_prefix.size());
         name += instance.id;
-        const auto found = owner_runners->second.find(name);
-        const RunnerInfo* runner = found == owner_runners->second.end() ? nullptr : found->second;
+        const RunnerInfo* const* found = owner_runners->second.find(name);
+        const RunnerInfo* runner = found == nullptr ? nullptr : *found;
         const Verdict verdict = judge(instance, runner, unrecorded(instance, held));
         if (verdict == Verdict::keep_busy)
             report.kept_busy.push_back(instance.id);
