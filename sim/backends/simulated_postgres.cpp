@@ -236,6 +236,7 @@ Task<Result<std::vector<LaunchedInstance>>> SimulatedPostgres::held_instances() 
     if (failed)
         co_return std::move(*failed);
     std::vector<LaunchedInstance> held;
+    held.reserve(instances_.size());
     for (const auto& [instance_id, instance] : instances_)
         held.push_back({instance_id, instance.job_id});
     finish_read(tx);
