@@ -118,8 +118,10 @@ class SimulatedPostgres final : public LedgerPort {
         bool count_applied_writes = false;
     };
 
+    // A day commits some 350,000 of these: the operation is a view of its literal name, and the
+    // log is a deque, which grows without copying what it holds.
     struct CommittedTransaction {
-        std::string operation;
+        std::string_view operation;
         std::string key;
         Instant at;
     };
@@ -166,7 +168,7 @@ class SimulatedPostgres final : public LedgerPort {
     /// The most live slots seen right after any commit.
     int max_live_slots_seen() const { return max_live_slots_seen_; }
     /// Every committed write transaction, in commit order (no-op retries included).
-    const std::vector<CommittedTransaction>& committed() const { return committed_; }
+    const std::deque<CommittedTransaction>& committed() const { return committed_; }
     /// How many times a write actually took effect for this key (rows created or changed):
     /// "reserve_slots", "commit_launch", "release_instance", "mark_configured",
     /// "record_delivery", "mark_outbox_sent". Idempotency means never more than 1.
@@ -307,7 +309,7 @@ class SimulatedPostgres final : public LedgerPort {
     std::uint64_t next_delivery_ = 1;
     std::map<std::int64_t, Instant> enqueued_;
 
-    std::vector<CommittedTransaction> committed_;
+    std::deque<CommittedTransaction> committed_;
     using KeyCounts = std::map<std::string, int>;  // only with Options::count_applied_writes
     std::map<std::string, KeyCounts, std::less<>> applied_;  // operation -> key -> times applied
     int max_live_slots_seen_ = 0;
