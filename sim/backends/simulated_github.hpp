@@ -175,14 +175,24 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     /// One workflow_job event; every delivery attempt of it sends these bytes.
     struct WebhookPayload {
         std::string guid;
-        std::string action;
+        std::string_view action;  // "queued", "in_progress" or "completed"
         std::int64_t job_id = 0;
         std::int64_t installation_id = 0;
-        // The job as it was at the transition. The signed body and headers are written from it
-        // at each attempt, the same bytes every time: keeping them for every payload of a day
-        // held hundreds of megabytes.
-        WorkflowJobEvent event;
         Instant created_at{};
+        // The job as it was at the transition: what changes as it moves, and the ids its owner
+        // and repository had then. The rest (owner, repository, labels, run) is in its record,
+        // which never changes. The signed body and headers are written from both at each
+        // attempt, the same bytes every time: keeping bodies for every payload of a day held
+        // hundreds of megabytes, and whole job events a third of a day's memory.
+        JobStatus status = JobStatus::queued;
+        std::string conclusion;
+        std::optional<Instant> started_at;
+        std::optional<Instant> completed_at;
+        std::int64_t runner_id = 0;
+        std::string runner_name;
+        std::int64_t owner_id = 0;
+        std::int64_t repository_id = 0;
+        bool owner_is_organization = true;
     };
 
     /// One attempt in the App's delivery log.
@@ -348,6 +358,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     Task<void> deliver(std::size_t payload, bool redelivery);
     /// The request GitHub sends for a payload: its body, signed, and the headers.
     WebhookDelivery request_of(const WebhookPayload& payload);
+    /// The event a payload's body is written from: its job's record and its own snapshot.
+    WorkflowJobEvent event_of(const WebhookPayload& payload) const;
     void log_attempt(std::size_t payload, bool redelivery, Instant sent, int status_code,
                      std::string status);
     Result<HookDeliveryPage> serve_hook_deliveries(const std::string& cursor) const;

@@ -72,39 +72,52 @@ std::string SimulatedGitHub::new_guid() {
 // ---- sending ------------------------------------------------------------------------------------
 
 void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
-    WorkflowJobEvent event;
-    event.action = action;
-    event.job_id = job.id;
-    event.run_id = job.run_id;
-    event.owner = job.owner;
-    event.owner_id = account_id(job.owner);
-    event.owner_is_organization = account_type(job.owner) == AccountType::organization;
-    event.repo = job.repo;
-    event.repository_id = repository_id(job.owner, job.repo);
-    event.labels = job.labels;
-    event.status = status_name(job.status);
-    event.conclusion = job.conclusion;
-    event.created_at = job.queued_at;
-    event.started_at = job.started_at;
-    event.completed_at = job.completed_at;
-    event.runner_id = job.runner_id;
-    event.runner_name = job.runner_name;
-    event.installation_id = job.installation_id;
-
     WebhookPayload payload;
     payload.guid = new_guid();
     payload.action = action;
     payload.job_id = job.id;
     payload.installation_id = job.installation_id;
     payload.created_at = rt_.now();
-    payload.event = std::move(event);
+    payload.status = job.status;
+    payload.conclusion = job.conclusion;
+    payload.started_at = job.started_at;
+    payload.completed_at = job.completed_at;
+    payload.runner_id = job.runner_id;
+    payload.runner_name = job.runner_name;
+    // Ids are given out the first time an account or repository is seen: now, not at delivery.
+    payload.owner_id = account_id(job.owner);
+    payload.owner_is_organization = account_type(job.owner) == AccountType::organization;
+    payload.repository_id = repository_id(job.owner, job.repo);
     payloads_.push_back(std::move(payload));
     rt_.spawn(deliver(payloads_.size() - 1, false));
 }
 
+WorkflowJobEvent SimulatedGitHub::event_of(const WebhookPayload& payload) const {
+    const JobRecord& job = jobs_.at(payload.job_id);
+    WorkflowJobEvent event;
+    event.action = payload.action;
+    event.job_id = job.id;
+    event.run_id = job.run_id;
+    event.owner = job.owner;
+    event.owner_id = payload.owner_id;
+    event.owner_is_organization = payload.owner_is_organization;
+    event.repo = job.repo;
+    event.repository_id = payload.repository_id;
+    event.labels = job.labels;
+    event.status = status_name(payload.status);
+    event.conclusion = payload.conclusion;
+    event.created_at = job.queued_at;
+    event.started_at = payload.started_at;
+    event.completed_at = payload.completed_at;
+    event.runner_id = payload.runner_id;
+    event.runner_name = payload.runner_name;
+    event.installation_id = payload.installation_id;
+    return event;
+}
+
 WebhookDelivery SimulatedGitHub::request_of(const WebhookPayload& payload) {
     WebhookDelivery request;
-    request.body = payload_writer_.write(payload.event);
+    request.body = payload_writer_.write(event_of(payload));
     // Set one by one, in name order: a brace list would copy every value twice.
     WebhookHeaders& headers = request.headers;
     headers.reserve(8);
