@@ -162,22 +162,33 @@ void SimulatedGitHub::log_attempt(std::size_t payload, bool redelivery, Instant 
                                   int status_code, std::string status) {
     const WebhookPayload& sent_payload = payloads_[payload];
     DeliveryAttempt attempt;
-    attempt.delivery.id = next_attempt_id_++;
-    attempt.delivery.guid = sent_payload.guid;
-    attempt.delivery.delivered_at = sent;
-    attempt.delivery.redelivery = redelivery;
-    attempt.delivery.status_code = status_code;
-    attempt.delivery.status = std::move(status);
-    attempt.delivery.event = "workflow_job";
-    attempt.delivery.action = sent_payload.action;
+    attempt.id = next_attempt_id_++;
     attempt.payload = payload;
+    attempt.delivered_at = sent;
     attempt.duration = rt_.now() - sent;
+    attempt.status_code = status_code;
+    attempt.redelivery = redelivery;
+    attempt.status = std::move(status);
     if (rt_.tracing()) {
         tracef("delivery", FMT_COMPILE("id={} guid={} action={} job={} redelivery={} status={}"),
-               attempt.delivery.id, attempt.delivery.guid, attempt.delivery.action,
-               sent_payload.job_id, redelivery, status_code);
+               attempt.id, sent_payload.guid, sent_payload.action, sent_payload.job_id, redelivery,
+               status_code);
     }
     attempts_.push_back(std::move(attempt));
+}
+
+HookDelivery SimulatedGitHub::hook_delivery(const DeliveryAttempt& attempt) const {
+    const WebhookPayload& payload = payloads_[attempt.payload];
+    HookDelivery delivery;
+    delivery.id = attempt.id;
+    delivery.guid = payload.guid;
+    delivery.delivered_at = attempt.delivered_at;
+    delivery.redelivery = attempt.redelivery;
+    delivery.status_code = attempt.status_code;
+    delivery.status = attempt.status;
+    delivery.event = "workflow_job";
+    delivery.action = payload.action;
+    return delivery;
 }
 
 // ---- the delivery log API -----------------------------------------------------------------------
@@ -198,13 +209,13 @@ Result<HookDeliveryPage> SimulatedGitHub::serve_hook_deliveries(const std::strin
     // attempts_ is in increasing id order.
     auto end = std::lower_bound(
         attempts_.begin(), attempts_.end(), below,
-        [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.delivery.id < id; });
+        [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.id < id; });
     HookDeliveryPage page;
     page.deliveries.reserve(std::min<std::size_t>(
         options_.deliveries_per_page, static_cast<std::size_t>(end - attempts_.begin())));
     while (end != attempts_.begin() && page.deliveries.size() < options_.deliveries_per_page) {
         --end;
-        page.deliveries.push_back(end->delivery);
+        page.deliveries.push_back(hook_delivery(*end));
     }
     if (end != attempts_.begin() && !page.deliveries.empty())
         page.next_cursor =
@@ -215,10 +226,10 @@ Result<HookDeliveryPage> SimulatedGitHub::serve_hook_deliveries(const std::strin
 Status SimulatedGitHub::serve_redelivery(std::int64_t delivery_id) {
     const auto it = std::lower_bound(
         attempts_.begin(), attempts_.end(), delivery_id,
-        [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.delivery.id < id; });
-    if (it == attempts_.end() || it->delivery.id != delivery_id)
+        [](const DeliveryAttempt& attempt, std::int64_t id) { return attempt.id < id; });
+    if (it == attempts_.end() || it->id != delivery_id)
         return make_error(ErrorKind::not_found, "github", "404", "Not Found");
-    if (rt_.now() - it->delivery.delivered_at > options_.redelivery_window) {
+    if (rt_.now() - it->delivered_at > options_.redelivery_window) {
         return make_error(ErrorKind::invalid, "github", "422",
                           "Deliveries older than 3 days cannot be redelivered");
     }

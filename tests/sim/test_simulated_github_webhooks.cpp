@@ -81,7 +81,7 @@ TEST_CASE("each job transition is delivered once, signed, and logged", "[sim-git
     CHECK(body["organization"]["login"] == "acme");
 
     REQUIRE(f.github.delivery_attempts().size() == 1);
-    const HookDelivery logged = f.github.delivery_attempts()[0].delivery;
+    const HookDelivery logged = f.github.hook_delivery(f.github.delivery_attempts()[0]);
     CHECK(logged.guid == headers.at("x-github-delivery"));
     CHECK(logged.delivered_at == sim::kSimulationEpoch + milliseconds(500));
     CHECK(logged.status_code == 200);
@@ -114,8 +114,8 @@ TEST_CASE("a failed delivery is logged and never retried by GitHub", "[sim-githu
         f.rt.run_for(hours(2));
         CHECK(f.intake.received.size() == 1);
         REQUIRE(f.github.delivery_attempts().size() == 1);
-        CHECK(f.github.delivery_attempts()[0].delivery.status_code == 503);
-        CHECK(f.github.delivery_attempts()[0].delivery.status == "Invalid HTTP Response: 503");
+        CHECK(f.github.delivery_attempts()[0].status_code == 503);
+        CHECK(f.github.delivery_attempts()[0].status == "Invalid HTTP Response: 503");
     }
     SECTION("intake takes longer than 10 s") {
         f.intake.delay = seconds(11);
@@ -124,8 +124,8 @@ TEST_CASE("a failed delivery is logged and never retried by GitHub", "[sim-githu
         CHECK(f.intake.received.size() == 1);  // it did arrive; GitHub gave up first
         REQUIRE(f.github.delivery_attempts().size() == 1);
         const auto& attempt = f.github.delivery_attempts()[0];
-        CHECK(attempt.delivery.status_code == 0);
-        CHECK(attempt.delivery.status != "OK");
+        CHECK(attempt.status_code == 0);
+        CHECK(attempt.status != "OK");
         CHECK(attempt.duration == seconds(10));
     }
     SECTION("intake unreachable for 30 minutes: 502 without reaching intake") {
@@ -138,9 +138,9 @@ TEST_CASE("a failed delivery is logged and never retried by GitHub", "[sim-githu
         f.rt.run_for(hours(2));
         CHECK(f.intake.received.size() == 1);
         REQUIRE(f.github.delivery_attempts().size() == 3);
-        CHECK(f.github.delivery_attempts()[0].delivery.status_code == 502);
-        CHECK(f.github.delivery_attempts()[1].delivery.status_code == 502);
-        CHECK(f.github.delivery_attempts()[2].delivery.status == "OK");
+        CHECK(f.github.delivery_attempts()[0].status_code == 502);
+        CHECK(f.github.delivery_attempts()[1].status_code == 502);
+        CHECK(f.github.delivery_attempts()[2].status == "OK");
     }
 }
 
@@ -194,7 +194,7 @@ TEST_CASE("the delivery log pages newest first, 100 per page, stable under new d
     Result<HookDeliveryPage> first = f.run(f.github.list_hook_deliveries(f.claims(), ""));
     REQUIRE(first.ok());
     REQUIRE(first.value().deliveries.size() == 100);
-    CHECK(first.value().deliveries[0].id == f.github.delivery_attempts().back().delivery.id);
+    CHECK(first.value().deliveries[0].id == f.github.delivery_attempts().back().id);
     REQUIRE_FALSE(first.value().next_cursor.empty());
 
     queue(f);  // a new delivery between pages does not shift the next page
