@@ -30,6 +30,19 @@ using MetricLabel = std::pair<std::string_view, std::string_view>;
 
 class MetricsRegistry {
   public:
+    MetricsRegistry() = default;
+    // A copy counts on its own: the index points into the maps' nodes, so a copy starts without
+    // one and builds its own. A move takes the nodes, and the index with them.
+    MetricsRegistry(const MetricsRegistry& other) : counters_(other.counters_) {}
+    MetricsRegistry& operator=(const MetricsRegistry& other) {
+        counters_ = other.counters_;
+        index_.clear();
+        return *this;
+    }
+    MetricsRegistry(MetricsRegistry&&) noexcept = default;
+    MetricsRegistry& operator=(MetricsRegistry&&) noexcept = default;
+    ~MetricsRegistry() = default;
+
     void increment(std::string_view name, std::initializer_list<MetricLabel> labels,
                    std::uint64_t by = 1);
     std::uint64_t value(std::string_view name, std::initializer_list<MetricLabel> labels) const;

@@ -195,7 +195,6 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         bool owner_is_organization = true;
     };
 
-    /// One attempt in the App's delivery log.
     /// One attempt in the App's delivery log. Its GUID, event and action are its payload's: a
     /// day logs 150,000 attempts, and a copy of each per attempt was a twentieth of its memory.
     /// `hook_delivery` gives it as the API lists it.
@@ -272,6 +271,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     const std::vector<ApiRequestRecord>& requests() const { return requests_; }
     /// The delivery log, oldest attempt first (the API lists it newest first).
     const std::vector<DeliveryAttempt>& delivery_attempts() const { return attempts_; }
+    /// An attempt as the delivery log API lists it.
     HookDelivery hook_delivery(const DeliveryAttempt& attempt) const;
     const std::deque<WebhookPayload>& payloads() const { return payloads_; }
     /// What `x-ratelimit-*` would say now (installation id, or kAppSubject for JWT requests).

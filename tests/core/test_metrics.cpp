@@ -81,3 +81,27 @@ TEST_CASE("metrics: counters whose texts run together alike stay apart", "[metri
     CHECK(metrics.value("x_total", {}) == 3);
     CHECK(metrics.total("x_total") == 3036);
 }
+
+TEST_CASE("metrics: a copy counts on its own, a move keeps counting", "[metrics]") {
+    MetricsRegistry original;
+    original.increment("x_total", {{"result", "ok"}});  // seen once: found by hash from now on
+    MetricsRegistry copy = original;
+    copy.increment("x_total", {{"result", "ok"}}, 10);
+    original.increment("x_total", {{"result", "ok"}});
+    CHECK(original.value("x_total", {{"result", "ok"}}) == 2);
+    CHECK(copy.value("x_total", {{"result", "ok"}}) == 11);
+
+    copy = original;
+    copy.increment("x_total", {{"result", "ok"}}, 100);
+    CHECK(original.value("x_total", {{"result", "ok"}}) == 2);
+    CHECK(copy.value("x_total", {{"result", "ok"}}) == 102);
+
+    MetricsRegistry moved = std::move(copy);
+    moved.increment("x_total", {{"result", "ok"}});
+    CHECK(moved.value("x_total", {{"result", "ok"}}) == 103);
+    MetricsRegistry assigned;
+    assigned = std::move(moved);
+    assigned.increment("x_total", {{"result", "ok"}});
+    CHECK(assigned.value("x_total", {{"result", "ok"}}) == 104);
+    CHECK(original.value("x_total", {{"result", "ok"}}) == 2);
+}
