@@ -38,11 +38,16 @@ Sha256::Engine Sha256::fastest_engine() noexcept {
 
 Sha256::Sha256(Engine engine) : state_(kInitialState), engine_(engine) {}
 
-void Sha256::compress(const std::uint8_t* block) {
+void Sha256::compress(const std::uint8_t* blocks, std::size_t count) {
     if (engine_ == Engine::x86_sha) {
-        detail::sha256_compress_x86(state_.data(), block);
+        detail::sha256_compress_x86(state_.data(), blocks, count);
         return;
     }
+    for (std::size_t i = 0; i < count; ++i)
+        compress_portable(blocks + i * kBlockBytes);
+}
+
+void Sha256::compress_portable(const std::uint8_t* block) {
     std::array<std::uint32_t, 64> w;
     for (std::size_t t = 0; t < 16; ++t)
         w[t] = load_big_endian(block + 4 * t);
@@ -91,11 +96,14 @@ void Sha256::update(std::string_view data) {
         left -= take;
         if (buffered_ < kBlockBytes)
             return;
-        compress(buffer_.data());
+        compress(buffer_.data(), 1);
         buffered_ = 0;
     }
-    for (; left >= kBlockBytes; p += kBlockBytes, left -= kBlockBytes)
-        compress(p);
+    const std::size_t whole = left / kBlockBytes;
+    if (whole > 0)
+        compress(p, whole);
+    p += whole * kBlockBytes;
+    left -= whole * kBlockBytes;
     std::copy(p, p + left, buffer_.begin());
     buffered_ = left;
 }
@@ -106,14 +114,14 @@ Sha256Digest Sha256::finish() {
     buffer_[buffered_++] = 0x80;
     if (buffered_ > kBlockBytes - 8) {
         std::fill(buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_), buffer_.end(), 0);
-        compress(buffer_.data());
+        compress(buffer_.data(), 1);
         buffered_ = 0;
     }
     std::fill(buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_), buffer_.end() - 8, 0);
     for (int i = 0; i < 8; ++i)
         buffer_[kBlockBytes - 1 - static_cast<std::size_t>(i)] =
             static_cast<std::uint8_t>(bits >> (8 * i));
-    compress(buffer_.data());
+    compress(buffer_.data(), 1);
 
     Sha256Digest digest;
     for (std::size_t i = 0; i < 8; ++i) {

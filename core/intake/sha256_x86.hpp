@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace scaleup::detail {
@@ -27,7 +28,9 @@ inline constexpr std::array<std::uint32_t, 64> kSha256RoundConstants{
 /// Whether this processor has the SHA extensions (and SSSE3/SSE4.1 they are used with).
 bool x86_sha_available() noexcept;
 
-/// One 64-byte block into `state` (a, b, ..., h). Precondition: x86_sha_available().
-void sha256_compress_x86(std::uint32_t* state, const std::uint8_t* block) noexcept;
+/// `count` consecutive 64-byte blocks into `state` (a, b, ..., h). Precondition:
+/// x86_sha_available().
+void sha256_compress_x86(std::uint32_t* state, const std::uint8_t* blocks,
+                         std::size_t count) noexcept;
 
 }  // namespace scaleup::detail

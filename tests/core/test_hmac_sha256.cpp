@@ -132,3 +132,22 @@ TEST_CASE("the portable and x86 SHA engines give the same digests", "[hmac]") {
         message += static_cast<char>((length * 131 + 17) & 0xff);
     }
 }
+
+TEST_CASE("a message fed in pieces has the digest of the whole, on either engine", "[hmac]") {
+    // update() compresses what it buffered, then every whole block of the rest in one call, then
+    // buffers the tail: pieces that end inside, at and across block boundaries exercise each path.
+    std::string message;
+    for (int i = 0; i < 1000; ++i)
+        message += static_cast<char>((i * 37 + 11) & 0xff);
+    for (const Sha256::Engine engine : {Sha256::Engine::portable, Sha256::fastest_engine()}) {
+        Sha256 whole(engine);
+        whole.update(message);
+        const std::string expected = to_hex(whole.finish());
+        for (const std::size_t piece : {1, 7, 63, 64, 65, 128, 191, 300}) {
+            Sha256 hash(engine);
+            for (std::size_t at = 0; at < message.size(); at += piece)
+                hash.update(std::string_view(message).substr(at, piece));
+            CHECK(to_hex(hash.finish()) == expected);
+        }
+    }
+}
