@@ -129,7 +129,7 @@ std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& re
         launches_by_token_.erase(request.client_token);  // forgotten: the token launches again
         return std::nullopt;
     }
-    if (remembered->count != request.count || remembered->tags != request.tags) {
+    if (remembered->count != request.count || *remembered->tags != request.tags) {
         return Result<LaunchResult>{
             make_error(ErrorKind::invalid, "ec2", "IdempotentParameterMismatch",
                        "The client token was already used with different parameters.")};
@@ -165,10 +165,10 @@ std::string shortfall_message(const CapacityPool& pool) {
 
 // Spreads the request over the pools in order. Every pool that was asked and could not give all
 // it was asked for adds one error entry: errors describe overrides, not missing instances.
-LaunchResult SimulatedEc2::launch(const LaunchRequest& request) {
+LaunchResult SimulatedEc2::launch(const LaunchRequest& request,
+                                  const std::shared_ptr<const InstanceTags>& tags) {
     LaunchResult result;
     int remaining = request.count;
-    const auto tags = std::make_shared<const InstanceTags>(request.tags);
     for (std::size_t pool = 0; pool < options_.pools.size() && remaining > 0; ++pool) {
         const int granted = std::min(remaining, pool_capacity_now(pool));
         for (int i = 0; i < granted; ++i)
@@ -198,10 +198,12 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
         co_return *error;
     std::optional<Result<LaunchResult>> outcome = replay(request);
     if (!outcome) {
-        outcome.emplace(launch(request));
+        // One map of tags for the launch: its instances and the token's memory share it.
+        const auto tags = std::make_shared<const InstanceTags>(std::move(request.tags));
+        outcome.emplace(launch(request, tags));
         if (!request.client_token.empty()) {
             launches_by_token_[request.client_token] =
-                RememberedLaunch{rt_.now(), request.count, request.tags, outcome->value()};
+                RememberedLaunch{rt_.now(), request.count, tags, outcome->value()};
         }
     }
     if (outcome->ok() && random_.chance(options_.lost_response_rate)) {

@@ -185,7 +185,7 @@ class SimulatedEc2 final : public FleetPort {
     struct RememberedLaunch {
         Instant at{};
         int count = 0;
-        std::map<std::string, std::string> tags;
+        std::shared_ptr<const InstanceTags> tags;  // the launched instances' own tags
         LaunchResult result;
     };
     class CallerPort;
@@ -195,7 +195,8 @@ class SimulatedEc2 final : public FleetPort {
     std::optional<ServiceError> throttled(TokenBucket& bucket, const char* operation);
     std::optional<ServiceError> validate(const LaunchRequest& request);
     std::optional<Result<LaunchResult>> replay(const LaunchRequest& request);
-    LaunchResult launch(const LaunchRequest& request);
+    LaunchResult launch(const LaunchRequest& request,
+                        const std::shared_ptr<const InstanceTags>& tags);
     int pool_capacity_now(std::size_t pool) const;
 
     // simulated_ec2_instances.cpp: lifecycle and bookkeeping.
