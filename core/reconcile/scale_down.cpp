@@ -48,8 +48,9 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     if (held) {
         held_slots.read = true;
         held_slots.read_at = held_read_at;
-        for (const auto& slot : held.value())
-            held_slots.instance_ids.insert(slot.instance_id);
+        held_slots.instance_ids = SortedViews(held.value(), [](const LaunchedInstance& slot) {
+            return std::string_view(slot.instance_id);
+        });
     } else {
         count_error("held_instances", report);
     }
@@ -69,9 +70,8 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
         co_return report;
     }
     const std::vector<InstanceInfo>& instances = described.value();
-    LookupSet<std::string> live;
-    for (const auto& instance : instances)
-        live.insert(instance.id);
+    SortedViews live(instances,
+                     [](const InstanceInfo& instance) { return std::string_view(instance.id); });
 
     const Runners runners = co_await list_runners(instances, deadline, report);
     co_await settle_instances(instances, runners, held_slots, deadline, report);
@@ -79,7 +79,6 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     if (held)
         co_await release_missing(held.value(), live, deadline, report);
     forget_gone(live);
-    described_last_ = std::move(live);
 
     metrics_.increment(kRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
     if (rt_.tracing()) {
@@ -90,6 +89,10 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
                    report.terminated_finished.size(), report.released_missing.size(),
                    report.kept_busy.size(), report.deleted_ghost_runners.size(), report.errors);
     }
+    // Last, as `instances` is this answer: the views in `live` point into its strings, which the
+    // move leaves where they are.
+    described_last_instances_ = std::move(described.value());
+    described_last_ = std::move(live);
     co_return report;
 }
 
@@ -287,7 +290,7 @@ void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& 
     }
 }
 
-Task<void> ScaleDown::delete_ghosts(const Runners& runners, const LookupSet<std::string>& live,
+Task<void> ScaleDown::delete_ghosts(const Runners& runners, const SortedViews& live,
                                     Instant deadline, ScaleDownReport& report) {
     const std::string& prefix = config_.runner_name_prefix;
     std::set<GhostKey> ghosts;
@@ -295,7 +298,7 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const LookupSet<std:
         for (const auto& runner : list) {
             const bool ours = runner.name.size() > prefix.size() && runner.name.starts_with(prefix);
             if (!ours || runner.online || runner.busy ||
-                live.contains(runner.name.substr(prefix.size()))) {
+                live.contains(std::string_view(runner.name).substr(prefix.size()))) {
                 continue;
             }
             const GhostKey key{owner, runner.id};
@@ -323,7 +326,7 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const LookupSet<std:
 }
 
 Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
-                                      const LookupSet<std::string>& live, Instant deadline,
+                                      const SortedViews& live, Instant deadline,
                                       ScaleDownReport& report) {
     LookupSet<std::string> missing;
     for (const auto& slot : held) {
@@ -355,7 +358,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
     missing_last_ = std::move(missing);
 }
 
-void ScaleDown::forget_gone(const LookupSet<std::string>& live) {
+void ScaleDown::forget_gone(const SortedViews& live) {
     const auto gone = [&](const std::string& id) { return !live.contains(id); };
     seen_.erase_if([&](const std::string& id, const RunnerSeen&) { return gone(id); });
 }
