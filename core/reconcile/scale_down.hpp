@@ -91,6 +91,10 @@ class ScaleDown {
     ScaleDown(Runtime& rt, const ScaleUpConfig& config, GitHubPort& github,
               InstallationTokenCache& tokens, FleetPort& fleet, LedgerPort& ledger,
               MetricsRegistry& metrics);
+    // Not copyable: `described_last_` views the strings of this object's own
+    // `described_last_instances_`, so a copy's views would point into the original.
+    ScaleDown(const ScaleDown&) = delete;
+    ScaleDown& operator=(const ScaleDown&) = delete;
 
     /// One sweep; finishes by `deadline`. Never throws for a service failure.
     Task<ScaleDownReport> sweep_once(Instant deadline);
