@@ -48,6 +48,31 @@ void judge(const RunReport& report, SeedOutcome& outcome) {
     }
 }
 
+std::vector<std::string> failing_checkers(const RunReport& report) {
+    std::vector<std::string> failed;
+    for (const auto& checker : report.checkers) {
+        if (!checker.passed)
+            failed.push_back(checker.checker);
+    }
+    return failed;
+}
+
+// Runs a failing seed that ran without a trace again with it, for the hash a replay of its written
+// scenario must show. The run must fail as the untraced one did: if it does not, the trace changed
+// what the simulation did, and that is a determinism failure of its own.
+void trace_failure(const Scenario& scenario, SeedOutcome& outcome) {
+    const RunReport traced = run_scenario(scenario, RunSettings{});
+    if (failing_checkers(traced) != outcome.failed_checkers || traced.events != outcome.events) {
+        fail(outcome, "determinism",
+             fmt::format("NOT deterministic: run with its trace on, the seed ran {} events and "
+                         "failed [{}]; without, {} events and failed [{}]",
+                         traced.events, fmt::join(failing_checkers(traced), ", "), outcome.events,
+                         fmt::join(outcome.failed_checkers, ", ")));
+        return;
+    }
+    outcome.trace_hash = traced.trace_hash;
+}
+
 // Runs the seed twice more, recording only per-event hashes, and compares the runs with each other
 // and with the judged run's trace hash.
 void spot_check(const Scenario& scenario, SeedOutcome& outcome) {
@@ -133,8 +158,14 @@ SeedOutcome run_seed(const Scenario& base, const SeedPlan& plan, std::uint64_t i
         Scenario scenario = load_scenario(outcome.document, outcome.name + ".json");
         if (settings.adjust_scenario)
             settings.adjust_scenario(scenario);
-        judge(run_scenario(scenario, RunSettings{}), outcome);
-        if (rechecks(outcome.seed, settings.recheck_percent))
+        // Only a spot-checked or failing seed keeps its trace hash, so only those run traced.
+        const bool recheck = rechecks(outcome.seed, settings.recheck_percent);
+        RunSettings run;
+        run.trace = recheck;
+        judge(run_scenario(scenario, run), outcome);
+        if (!outcome.passed && !recheck)
+            trace_failure(scenario, outcome);
+        if (recheck)
             spot_check(scenario, outcome);
     } catch (const std::exception& e) {
         fail(outcome, "exception", e.what());

@@ -35,7 +35,7 @@ struct RunReport {
     Duration sim_time{};
     std::int64_t wall_time_ms = 0;  // measured by the caller, outside the simulation
     std::uint64_t events = 0;
-    std::uint64_t trace_hash = 0;
+    std::uint64_t trace_hash = 0;  // 0 for a run without a trace (RunSettings::trace)
     std::vector<CheckerResult> checkers;
     std::vector<std::string> options;                     // every seed-derived option, "key=value"
     std::array<std::uint64_t, kProbeCount> probe_hits{};  // by Probe: how often each path ran
