@@ -91,7 +91,7 @@ void BM_IntakePerDelivery(benchmark::State& state) {
         h.queue.latency = h.ledger.latency = Duration{0};
         for (int i = 0; i < kDeliveriesPerBatch; ++i) {
             WebhookDelivery d = signed_once;
-            d.headers["x-github-delivery"] = fmt::format("guid-{}", i);
+            d.headers.set("x-github-delivery", fmt::format("guid-{}", i));
             if (h.deliver(std::move(d)).response.outcome != "enqueued")
                 state.SkipWithError("a delivery was not enqueued");
         }

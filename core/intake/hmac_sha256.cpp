@@ -171,13 +171,31 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
     return HmacSha256(key).sign(message);
 }
 
-std::string to_hex(const Sha256Digest& digest) {
+namespace {
+/// Writes the digest's 64 lower-case hex digits at `out`.
+void write_hex(const Sha256Digest& digest, char* out) {
     static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out(2 * digest.size(), '0');
     for (std::size_t i = 0; i < digest.size(); ++i) {
         out[2 * i] = kDigits[digest[i] >> 4];
         out[2 * i + 1] = kDigits[digest[i] & 0x0f];
     }
+}
+
+// "sha256=" and the hex digest, on the stack: intake checks a signature without allocating.
+constexpr std::string_view kSignaturePrefix = "sha256=";
+using SignatureText = std::array<char, kSignaturePrefix.size() + 64>;
+
+SignatureText signature_text(const HmacSha256& key, std::string_view body) {
+    SignatureText text{};
+    std::copy(kSignaturePrefix.begin(), kSignaturePrefix.end(), text.begin());
+    write_hex(key.sign(body), text.data() + kSignaturePrefix.size());
+    return text;
+}
+}  // namespace
+
+std::string to_hex(const Sha256Digest& digest) {
+    std::string out(2 * digest.size(), '0');
+    write_hex(digest, out.data());
     return out;
 }
 
@@ -191,12 +209,14 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 std::string github_signature(const HmacSha256& key, std::string_view body) {
-    return "sha256=" + to_hex(key.sign(body));
+    const SignatureText text = signature_text(key, body);
+    return std::string(text.data(), text.size());
 }
 
 bool verify_github_signature(const HmacSha256& key, std::string_view body,
                              std::string_view header) {
-    return constant_time_equal(github_signature(key, body), header);
+    const SignatureText text = signature_text(key, body);
+    return constant_time_equal(std::string_view(text.data(), text.size()), header);
 }
 
 }  // namespace scaleup

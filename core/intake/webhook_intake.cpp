@@ -17,8 +17,7 @@ constexpr std::size_t kMaxGuidBytes = 128;
 
 /// The header's value, a view into `delivery`; empty when it has none.
 std::string_view header(const WebhookDelivery& delivery, std::string_view name) {
-    const auto it = delivery.headers.find(name);
-    return it == delivery.headers.end() ? std::string_view{} : std::string_view(it->second);
+    return delivery.headers.get(name).value_or(std::string_view{});
 }
 
 /// After the queue took a message: mark its outbox entry sent and note the enqueue, in the
@@ -119,10 +118,10 @@ std::optional<WebhookIntake::Decision> WebhookIntake::check_signature(
     const WebhookDelivery& delivery) const {
     if (config_.webhook_secret.empty())
         return Decision{IntakeOutcome::no_webhook_secret, "no webhook secret configured"};
-    const auto it = delivery.headers.find("x-hub-signature-256");
-    if (it == delivery.headers.end())
+    const auto signature = delivery.headers.get("x-hub-signature-256");
+    if (!signature)
         return Decision{IntakeOutcome::signature_missing, "no X-Hub-Signature-256 header"};
-    if (!verify_github_signature(key_, delivery.body, it->second)) {
+    if (!verify_github_signature(key_, delivery.body, *signature)) {
         return Decision{IntakeOutcome::signature_invalid,
                         "X-Hub-Signature-256 does not match the body"};
     }

@@ -118,17 +118,17 @@ WorkflowJobEvent SimulatedGitHub::event_of(const WebhookPayload& payload) const 
 WebhookDelivery SimulatedGitHub::request_of(const WebhookPayload& payload) {
     WebhookDelivery request;
     request.body = payload_writer_.write(event_of(payload));
-    // Set one by one, in name order: a brace list would copy every value twice.
+    // Set one by one, in name order, into room for all: about 350 bytes of names and values.
     WebhookHeaders& headers = request.headers;
-    headers.reserve(8);
-    headers["content-type"] = "application/json";
-    headers["user-agent"] = "GitHub-Hookshot/simulated";
-    headers["x-github-delivery"] = payload.guid;
-    headers["x-github-event"] = "workflow_job";
-    headers["x-github-hook-id"] = kHookId;
-    headers["x-github-hook-installation-target-id"] = options_.app_id;
-    headers["x-github-hook-installation-target-type"] = "integration";
-    headers["x-hub-signature-256"] = github_signature(webhook_key_, request.body);
+    headers.reserve(8, 384);
+    headers.set("content-type", "application/json");
+    headers.set("user-agent", "GitHub-Hookshot/simulated");
+    headers.set("x-github-delivery", payload.guid);
+    headers.set("x-github-event", "workflow_job");
+    headers.set("x-github-hook-id", kHookId);
+    headers.set("x-github-hook-installation-target-id", options_.app_id);
+    headers.set("x-github-hook-installation-target-type", "integration");
+    headers.set("x-hub-signature-256", github_signature(webhook_key_, request.body));
     return request;
 }
 

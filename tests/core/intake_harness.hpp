@@ -85,12 +85,12 @@ inline WebhookDelivery signed_delivery(std::string body, std::string guid,
                                        std::string event = "workflow_job",
                                        const std::string& secret = kWebhookSecret) {
     WebhookDelivery d;
-    d.headers["x-github-event"] = std::move(event);
-    d.headers["x-github-delivery"] = std::move(guid);
-    d.headers["x-github-hook-id"] = "123456";
-    d.headers["content-type"] = "application/json";
-    d.headers["user-agent"] = "GitHub-Hookshot/abc1234";
-    d.headers["x-hub-signature-256"] = github_signature(HmacSha256(secret), body);
+    d.headers.set("x-github-event", event);
+    d.headers.set("x-github-delivery", guid);
+    d.headers.set("x-github-hook-id", "123456");
+    d.headers.set("content-type", "application/json");
+    d.headers.set("user-agent", "GitHub-Hookshot/abc1234");
+    d.headers.set("x-hub-signature-256", github_signature(HmacSha256(secret), body));
     d.body = std::move(body);
     return d;
 }
