@@ -44,8 +44,7 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
         co_return report;
     }
     Pass pass{held.value(), report, config_.reconcile_max_requeues_per_run, deadline, true, {}, {}};
-    for (const auto& instance : pass.held)
-        pass.launched_for[instance.job_id].insert(instance.instance_id);
+    pass.launched_for = launched_by_job(pass.held);
     std::set<RunnerOwner> done;
     for (const auto& text : config_.reconcile_owners) {
         const RunnerOwner owner = parse_owner(text);
@@ -129,21 +128,47 @@ Task<std::optional<Reconciler::JobState>> Reconciler::look_up(QueuedJob job, Ins
     co_return state;
 }
 
+Reconciler::LaunchedFor Reconciler::launched_by_job(const Held& held) {
+    LaunchedFor launched;
+    launched.reserve(held.size());
+    for (const auto& instance : held)
+        launched.emplace_back(instance.job_id, instance.instance_id);
+    std::sort(launched.begin(), launched.end());
+    launched.erase(std::unique(launched.begin(), launched.end()), launched.end());
+    return launched;
+}
+
+std::span<const Reconciler::LaunchedFor::value_type> Reconciler::launched_for_job(
+    const LaunchedFor& launched, std::int64_t job) {
+    const auto first = std::lower_bound(
+        launched.begin(), launched.end(), job,
+        [](const LaunchedFor::value_type& entry, std::int64_t j) { return entry.first < j; });
+    auto last = first;
+    while (last != launched.end() && last->first == job)
+        ++last;
+    return {first, last};
+}
+
+Reconciler::InstanceIds Reconciler::launched_ids(const LaunchedFor& launched, std::int64_t job) {
+    InstanceIds ids;
+    for (const auto& entry : launched_for_job(launched, job))
+        ids.emplace(entry.second);
+    return ids;
+}
+
 bool Reconciler::launched_since_enqueue(const JobState& state,
                                         const LaunchedFor& launched_for) const {
-    const auto held = launched_for.find(state.job.job_id);
+    const auto held = launched_for_job(launched_for, state.job.job_id);
     const auto requeued = requeues_.find(state.job.job_id);
     if (requeued != requeues_.end() &&
         rt_.now() - requeued->second.at < config_.reconcile_inflight_window) {
         // Our own requeue is the latest enqueue: only an instance launched after it counts.
-        if (held == launched_for.end())
-            return false;
         const auto& before = requeued->second.launched_before;
-        return std::any_of(held->second.begin(), held->second.end(),
-                           [&](const std::string& id) { return before.count(id) == 0; });
+        return std::any_of(held.begin(), held.end(),
+                           [&](const auto& entry) { return before.count(entry.second) == 0; });
     }
     // The intake's message (or a requeue this process no longer remembers): any launch counts.
-    return state.configured.has_value() || held != launched_for.end();
+    return state.configured.has_value() || !held.empty();
 }
 
 int Reconciler::idle_supply(const Held& held, const std::vector<RunnerInfo>& runners,
@@ -212,18 +237,15 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
         return a->job.job_id < b->job.job_id;
     });
     int requeued = 0;
-    const std::set<std::string> launched_none;  // named: a temporary in a co_await (g++ 12)
     for (const JobState* state : eligible) {
-        const auto launched = launched_for.find(state->job.job_id);
         if (requeued >= shortfall) {
             ++(state->configured ? pass.report.has_runner : pass.report.covered);
             count(state->configured ? "has_runner" : "covered");
         } else if (pass.budget <= 0 || rt_.now() >= pass.deadline) {
             ++pass.report.limit_reached;
             count("limit_reached");
-        } else if (co_await requeue(
-                       state->job, installation_id, pass.deadline,
-                       launched == launched_for.end() ? launched_none : launched->second)) {
+        } else if (co_await requeue(state->job, installation_id, pass.deadline,
+                                    launched_ids(launched_for, state->job.job_id))) {
             ++requeued;
             --pass.budget;
             pass.report.requeued.push_back(state->job.job_id);
@@ -236,7 +258,7 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
 }
 
 Task<bool> Reconciler::requeue(QueuedJob job, std::int64_t installation_id, Instant deadline,
-                               std::set<std::string> launched_before) {
+                               InstanceIds launched_before) {
     JobMessage message;
     message.job_id = job.job_id;
     message.run_id = job.run_id;

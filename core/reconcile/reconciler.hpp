@@ -44,10 +44,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/common/result.hpp"
@@ -96,7 +100,17 @@ class Reconciler {
     using Held = std::vector<LaunchedInstance>;
     using Jobs = std::vector<JobState>;
 
-    using LaunchedFor = std::map<std::int64_t, std::set<std::string>>;  // job -> held instances
+    /// Instance ids, found by a view as well.
+    using InstanceIds = std::set<std::string, std::less<>>;
+    /// `held` by job: (job id, instance id) pairs sorted, viewing `held`'s ids. A map of sets of
+    /// copied ids made three allocations per held instance on every pass.
+    using LaunchedFor = std::vector<std::pair<std::int64_t, std::string_view>>;
+    static LaunchedFor launched_by_job(const Held& held);
+    /// The instances held for `job`, from `launched_by_job`.
+    static std::span<const LaunchedFor::value_type> launched_for_job(const LaunchedFor& launched,
+                                                                     std::int64_t job);
+    /// The same, as owned ids: what a requeue remembers as launched before it.
+    static InstanceIds launched_ids(const LaunchedFor& launched, std::int64_t job);
     struct Pass {
         const Held& held;
         ReconcileReport& report;
@@ -113,7 +127,7 @@ class Reconciler {
     int idle_supply(const Held& held, const std::vector<RunnerInfo>& runners,
                     const Jobs& jobs) const;
     Task<bool> requeue(QueuedJob job, std::int64_t installation_id, Instant deadline,
-                       std::set<std::string> launched_before);
+                       InstanceIds launched_before);
     void prune_attempts(const std::set<std::int64_t>& queued);
     void count(const char* result);
 
@@ -129,7 +143,7 @@ class Reconciler {
     struct Requeued {
         int attempts = 0;
         Instant at{};
-        std::set<std::string> launched_before;
+        InstanceIds launched_before;
     };
     bool launched_since_enqueue(const JobState& state, const LaunchedFor& launched_for) const;
 
