@@ -244,15 +244,19 @@ Task<void> Reconciler::settle_group(RunnerOwner owner, Jobs jobs, std::int64_t i
         } else if (pass.budget <= 0 || rt_.now() >= pass.deadline) {
             ++pass.report.limit_reached;
             count("limit_reached");
-        } else if (co_await requeue(state->job, installation_id, pass.deadline,
-                                    launched_ids(launched_for, state->job.job_id))) {
-            ++requeued;
-            --pass.budget;
-            pass.report.requeued.push_back(state->job.job_id);
-            count("requeued");
         } else {
-            ++pass.report.errors;
-            count("error");
+            // Named: g++ 12 destroys a temporary argument inside a co_await expression twice.
+            InstanceIds launched_before = launched_ids(launched_for, state->job.job_id);
+            if (co_await requeue(state->job, installation_id, pass.deadline,
+                                 std::move(launched_before))) {
+                ++requeued;
+                --pass.budget;
+                pass.report.requeued.push_back(state->job.job_id);
+                count("requeued");
+            } else {
+                ++pass.report.errors;
+                count("error");
+            }
         }
     }
 }
