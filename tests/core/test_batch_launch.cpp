@@ -243,7 +243,7 @@ TEST_CASE("rule 11: the handler returns before its deadline, unfinished work com
 }
 
 TEST_CASE(
-    "a CreateFleet short of instances is capacity pressure; one short for another reason is "
+    "a CreateFleet short of instances is capacity pressure, one short for another reason is "
     "not",
     "[consumer]") {
     for (const auto& [code, pressing] :

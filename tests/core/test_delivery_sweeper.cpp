@@ -131,7 +131,7 @@ TEST_CASE("sweeper: never looks beyond GitHub's 3-day redelivery window", "[swee
 }
 
 TEST_CASE(
-    "sweeper: redeliveries are bounded per run and spaced; a GUID is not redelivered by "
+    "sweeper: redeliveries are bounded per run and spaced, a GUID is not redelivered by "
     "two sweeps in a row",
     "[sweeper]") {
     ReconcileHarness h;  // at most 50 per run, 200 ms apart

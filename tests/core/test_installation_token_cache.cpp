@@ -294,7 +294,7 @@ TEST_CASE("installation id 0 is resolved through find_installation once per owne
     CHECK(f.github.finds.size() == 1);
 }
 
-TEST_CASE("invalidate drops a token; invalidating a replaced token keeps the replacement",
+TEST_CASE("invalidate drops a token, invalidating a replaced token keeps the replacement",
           "[token-cache]") {
     CacheFixture f;
     const Fetched first = f.fetch_now(42);
@@ -313,7 +313,7 @@ TEST_CASE("invalidate drops a token; invalidating a replaced token keeps the rep
     CHECK(fourth.grant().token.token == "ghs_42_3");
 }
 
-TEST_CASE("a joiner whose deadline comes first gets a deadline error; the mint goes on",
+TEST_CASE("a joiner whose deadline comes first gets a deadline error, the mint goes on",
           "[token-cache]") {
     CacheFixture f;
     f.github.latency = seconds(5);

@@ -72,7 +72,7 @@ TEST_CASE("a delivery recorded while the queue was down is relayed once intake i
     CHECK(h.queue.sent.size() == 1);
 }
 
-TEST_CASE("a retryable send failure ends the pass; the next pass starts from the oldest",
+TEST_CASE("a retryable send failure ends the pass, the next pass starts from the oldest",
           "[outbox]") {
     IntakeHarness h;
     add_old_entries(h, 3);

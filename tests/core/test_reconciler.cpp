@@ -207,7 +207,7 @@ TEST_CASE("reconciler: labels the pool does not serve are counted and left alone
     CHECK(jobs_with(h, "not_served") == 1);
 }
 
-TEST_CASE("reconciler: a failed list skips the owner; a failed ledger read requeues nothing",
+TEST_CASE("reconciler: a failed list skips the owner, a failed ledger read requeues nothing",
           "[reconciler]") {
     ReconcileHarness h(acme_config());
     h.github.queued_jobs = {queued_job(101, h.rt.now() - minutes(9))};

@@ -96,7 +96,7 @@ TEST_CASE("scale-down: a busy runner's instance is never terminated", "[scale-do
     CHECK(actions(h, "kept_busy") == 2);
 }
 
-TEST_CASE("scale-down: a failed termination keeps the slot; the next sweep terminates",
+TEST_CASE("scale-down: a failed termination keeps the slot, the next sweep terminates",
           "[scale-down]") {
     ReconcileHarness h;
     launch(h, "i-1");

@@ -31,7 +31,7 @@ TEST_CASE("webhook headers are found by name whatever order they were set in", "
                                           {"x-hub-signature-256", "sha256=ab"}});
 }
 
-TEST_CASE("setting a webhook header again replaces it; erasing removes only it", "[intake]") {
+TEST_CASE("setting a webhook header again replaces it, erasing removes only it", "[intake]") {
     WebhookHeaders headers{{"a", "1"}, {"b", "2"}, {"a", "ignored"}};  // a map keeps the first
     CHECK(headers.size() == 2);
     CHECK(headers.at("a") == "1");

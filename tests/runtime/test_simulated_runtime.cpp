@@ -116,7 +116,7 @@ TEST_CASE("with_timeout returns the value when the task beats the deadline") {
     CHECK(rt.now() == sim::kSimulationEpoch + seconds(2));
 }
 
-TEST_CASE("with_timeout gives up at the deadline; the abandoned task still finishes") {
+TEST_CASE("with_timeout gives up at the deadline, the abandoned task still finishes") {
     SimulatedRuntime rt(7);
     std::optional<int> result{-1};
     Instant gave_up_at;

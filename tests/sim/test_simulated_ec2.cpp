@@ -228,7 +228,7 @@ TEST_CASE("CreateFleet with a reused ClientToken returns the first result and la
     CHECK(w.ec2.instances().size() == 4);
 }
 
-TEST_CASE("a lost CreateFleet response leaves running instances; the token retry finds them",
+TEST_CASE("a lost CreateFleet response leaves running instances, the token retry finds them",
           "[sim-ec2]") {
     World w(fixed_options());
     w.ec2.set_lost_response_rate(Ratio::always());

@@ -280,7 +280,7 @@ TEST_CASE("more than the allowed concurrent requests get a secondary limit", "[s
     CHECK(*out[2]->error().retry_at == sim::kSimulationEpoch + milliseconds(150) + seconds(60));
 }
 
-TEST_CASE("5xx faults and outages; a 502 after the effect still changed GitHub", "[sim-github]") {
+TEST_CASE("5xx faults and outages, a 502 after the effect still changed GitHub", "[sim-github]") {
     auto options = exact_options();
     options.outages = {{sim::kSimulationEpoch, sim::kSimulationEpoch + minutes(5)}};
     GitHubFixture f(options);

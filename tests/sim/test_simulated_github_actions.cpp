@@ -177,7 +177,7 @@ TEST_CASE("a finished job completes with success and the ephemeral runner is rem
     CHECK(f.run(f.github.wait_for_job(runner, minutes(1))) == std::nullopt);
 }
 
-TEST_CASE("a busy runner cannot be deleted; a lost runner fails its job", "[sim-github]") {
+TEST_CASE("a busy runner cannot be deleted, a lost runner fails its job", "[sim-github]") {
     GitHubFixture f;
     const std::string token = f.mint(f.org);
     const std::int64_t job = queue(f, kPoolLabels);

@@ -413,7 +413,7 @@ TEST_CASE("postgres: an SSL disconnect before COMMIT rolls the transaction back"
     CHECK(db.stats().reconnects == 2);
 }
 
-TEST_CASE("postgres: a disconnect after COMMIT is an unknown outcome; a retry never double-counts",
+TEST_CASE("postgres: a disconnect after COMMIT is an unknown outcome, a retry never double-counts",
           "[sim-postgres]") {
     int applied_seeds = 0;
     int dropped_seeds = 0;

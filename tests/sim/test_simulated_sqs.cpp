@@ -185,7 +185,7 @@ TEST_CASE("sqs: a message past its retention period is deleted silently, in flig
     CHECK_FALSE(q.sqs.ack_log().back().effective);
 }
 
-TEST_CASE("sqs: DelaySeconds hides a message until the delay ends; over 15 minutes is rejected",
+TEST_CASE("sqs: DelaySeconds hides a message until the delay ends, over 15 minutes is rejected",
           "[sim-sqs]") {
     Queue q;
     q.send("later", minutes(5));

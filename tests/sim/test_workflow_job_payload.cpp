@@ -68,7 +68,7 @@ TEST_CASE("a queued payload carries the event's fields, runner fields null", "[s
     CHECK(body["installation"]["id"] == 51'000'001);
 }
 
-TEST_CASE("a completed payload names its runner and conclusion; a user has no organization",
+TEST_CASE("a completed payload names its runner and conclusion, a user has no organization",
           "[sim-payload]") {
     auto e = queued_event();
     e.action = "completed";
