@@ -7,12 +7,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "apps/scaleup/text_file.hpp"
 
 namespace scaleup::app {
 
@@ -236,11 +237,6 @@ std::string failures_text(const sim::ExploreResult& r) {
     return out;
 }
 
-bool write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    return static_cast<bool>(out);
-}
 }  // namespace
 
 std::string format_explore_summary(const sim::ExploreResult& r, unsigned jobs) {
@@ -316,7 +312,7 @@ int explore_command(const ExploreCommandOptions& options) {
     if (!options.out_dir.empty()) {
         const auto path = fmt::format("{}/explore-shard-{}-of-{}.json", options.out_dir, plan.shard,
                                       plan.shard_count);
-        if (!write_text(path, sim::to_json(result).dump(2) + "\n")) {
+        if (!write_text_file(path, sim::to_json(result).dump(2) + "\n")) {
             fmt::print(stderr, "error: cannot write {}\n", path);
             write_failed = true;
         } else if (!options.json) {

@@ -6,17 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "apps/scaleup/text_file.hpp"
 #include "sim/scenario/scenario_runner.hpp"
 
 namespace scaleup::app {
-
-namespace {
-bool write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    return static_cast<bool>(out);
-}
-}  // namespace
 
 int run_command(const RunCommandOptions& options) {
     std::vector<sim::Scenario> scenarios;
@@ -78,7 +71,7 @@ int run_command(const RunCommandOptions& options) {
             reports.size());
     }
     if (!options.junit_file.empty() &&
-        !write_file(options.junit_file, sim::format_junit(reports))) {
+        !write_text_file(options.junit_file, sim::format_junit(reports))) {
         fmt::print(stderr, "error: cannot write JUnit file {}\n", options.junit_file);
         return 2;
     }

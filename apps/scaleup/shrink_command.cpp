@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 
+#include "apps/scaleup/text_file.hpp"
 #include "sim/explore/scenario_document.hpp"
 #include "sim/explore/shrinker.hpp"
 
@@ -54,12 +54,6 @@ nlohmann::json result_json(const sim::ShrinkResult& result, const std::string& o
             {"after", size_json(result.after)},
             {"out", out},
             {"replay", replay}};
-}
-
-bool write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    return static_cast<bool>(out);
 }
 
 sim::ShrinkOptions progress_printer(const ShrinkCommandOptions& options) {
@@ -138,7 +132,7 @@ int shrink_command(const ShrinkCommandOptions& options) {
                                   .count();
     if (result.outcome == sim::ShrinkOutcome::input_passes)
         return report_nothing_to_shrink(options, input.seed);
-    if (!write_file(out, sim::format_scenario_document(result.minimal))) {
+    if (!write_text_file(out, sim::format_scenario_document(result.minimal))) {
         fmt::print(stderr, "error: cannot write {}\n", out);
         return 2;
     }

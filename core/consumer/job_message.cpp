@@ -137,4 +137,10 @@ std::vector<std::string> normalise_labels(std::vector<std::string> labels) {
     return labels;
 }
 
+bool pool_serves(const std::vector<std::string>& pool_labels,
+                 const std::vector<std::string>& job_labels) {
+    const auto wanted = normalise_labels(job_labels);
+    return std::includes(pool_labels.begin(), pool_labels.end(), wanted.begin(), wanted.end());
+}
+
 }  // namespace scaleup

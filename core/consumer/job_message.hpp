@@ -32,4 +32,9 @@ struct JobMessage {
 /// Labels compared as GitHub does: case-insensitive, order and duplicates irrelevant.
 std::vector<std::string> normalise_labels(std::vector<std::string> labels);
 
+/// Whether the pool's runners (labels normalised) can take a job asking for `job_labels`: they
+/// must have every label the job asks for.
+bool pool_serves(const std::vector<std::string>& pool_labels,
+                 const std::vector<std::string>& job_labels);
+
 }  // namespace scaleup

@@ -9,7 +9,6 @@
 namespace scaleup {
 
 namespace {
-constexpr const char* kCallsMetric = "scaleup_github_calls_total";
 // How long a freshly minted token may take to reach every GitHub replica before a retry
 // (octokit/auth-app.js#65; octokit waits 1 s on its first retry).
 constexpr Duration kReplicationLagWait = seconds(1);
@@ -93,7 +92,7 @@ Task<Result<JitConfig>> GitHubClient::generate_jit_config(std::int64_t installat
 }
 
 void GitHubClient::count_call(const char* call, const ServiceError* error) {
-    metrics_.increment(kCallsMetric,
+    metrics_.increment(kGitHubCallsMetric,
                        {{"call", call}, {"outcome", error ? to_string(error->kind) : "ok"}});
 }
 

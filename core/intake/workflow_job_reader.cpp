@@ -242,12 +242,6 @@ void read_job_fields(const QueuedPayload& p, JobMessage& job) {
         throw InputError("/repository/owner/type", "expected \"Organization\" or \"User\"");
 }
 
-bool pool_serves(const std::vector<std::string>& pool, const std::vector<std::string>& labels) {
-    // A runner takes a job when it has every label the job asks for (pool is normalised).
-    const auto wanted = normalise_labels(labels);
-    return std::includes(pool.begin(), pool.end(), wanted.begin(), wanted.end());
-}
-
 PayloadVerdict stop(PayloadVerdict verdict, IntakeOutcome outcome, std::string detail) {
     verdict.outcome = outcome;
     verdict.detail = std::move(detail);

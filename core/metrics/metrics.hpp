@@ -28,6 +28,9 @@ namespace scaleup {
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 using MetricLabel = std::pair<std::string_view, std::string_view>;
 
+/// The counter of every call to GitHub, whichever component makes it.
+inline constexpr const char* kGitHubCallsMetric = "scaleup_github_calls_total";
+
 class MetricsRegistry {
   public:
     MetricsRegistry() = default;

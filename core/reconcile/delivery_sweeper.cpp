@@ -13,9 +13,8 @@
 namespace scaleup {
 
 namespace {
-constexpr const char* kRunsMetric = "scaleup_sweeper_runs_total";
+constexpr const char* kSweeperRunsMetric = "scaleup_sweeper_runs_total";
 constexpr const char* kGuidsMetric = "scaleup_sweeper_deliveries_total";
-constexpr const char* kCallsMetric = "scaleup_github_calls_total";
 // github.com keeps a delivery redeliverable for 3 days; stay clear of the edge, where the
 // redelivery would be refused.
 constexpr Duration kRedeliverableFor = hours(72) - minutes(10);
@@ -51,7 +50,7 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
         // Nothing is redelivered on a partial view of the log: a GUID's success may be on the
         // page that could not be read.
         report.list_failed = true;
-        metrics_.increment(kRunsMetric, {{"result", "list_error"}});
+        metrics_.increment(kSweeperRunsMetric, {{"result", "list_error"}});
         if (rt_.tracing()) {
             rt_.tracef("sweeper", "list_failed", FMT_COMPILE("pages={} error=\"{}\""), report.pages,
                        deliveries.error().describe());
@@ -61,7 +60,7 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
     // A named vector: g++ 12 destroys a temporary argument inside a co_await expression twice.
     std::vector<Attempts> failed = failed_guids(deliveries.value(), report);
     co_await redeliver(std::move(failed), deadline, report);
-    metrics_.increment(kRunsMetric, {{"result", "ok"}});
+    metrics_.increment(kSweeperRunsMetric, {{"result", "ok"}});
     if (rt_.tracing()) {
         rt_.tracef("sweeper", "sweep",
                    FMT_COMPILE("pages={} guids={} succeeded={} redelivered={} errors={} recent={} "
@@ -73,8 +72,8 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
 }
 
 Task<void> DeliverySweeper::run(CancellationToken cancel, Duration interval) {
-    return run_periodically(rt_, std::move(cancel), interval, metrics_, kRunsMetric, "sweeper",
-                            [this](Instant deadline) { return sweep_once(deadline); });
+    return run_periodically(rt_, std::move(cancel), interval, metrics_, kSweeperRunsMetric,
+                            "sweeper", [this](Instant deadline) { return sweep_once(deadline); });
 }
 
 Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cutoff,
@@ -211,7 +210,7 @@ void DeliverySweeper::count(const char* result, int by) {
 }
 
 void DeliverySweeper::count_call(const char* call, const ServiceError* error) {
-    metrics_.increment(kCallsMetric,
+    metrics_.increment(kGitHubCallsMetric,
                        {{"call", call}, {"outcome", error ? to_string(error->kind) : "ok"}});
 }
 

@@ -1,15 +1,8 @@
 #include "core/reconcile/owner_github.hpp"
 
-#include <algorithm>
 #include <utility>
 
-#include "core/consumer/job_message.hpp"
-
 namespace scaleup {
-
-namespace {
-constexpr const char* kCallsMetric = "scaleup_github_calls_total";
-}
 
 RunnerOwner parse_owner(const std::string& text) {
     const auto slash = text.find('/');
@@ -23,12 +16,6 @@ RunnerOwner runner_owner_of(const ScaleUpConfig& config, const std::string& owne
     return config.org_runners ? RunnerOwner{owner, ""} : RunnerOwner{owner, repo};
 }
 
-bool pool_serves(const std::vector<std::string>& pool_labels,
-                 const std::vector<std::string>& job_labels) {
-    const auto wanted = normalise_labels(job_labels);
-    return std::includes(pool_labels.begin(), pool_labels.end(), wanted.begin(), wanted.end());
-}
-
 OwnerGitHub::OwnerGitHub(Runtime& rt, GitHubPort& github, InstallationTokenCache& tokens,
                          const ScaleUpConfig& config, MetricsRegistry& metrics)
     : rt_(rt), github_(github), tokens_(tokens), config_(config), metrics_(metrics) {}
@@ -38,7 +25,7 @@ Task<Result<T>> OwnerGitHub::call(RunnerOwner owner, Instant deadline, const cha
                                   std::int64_t* installation_id, MakeCall make_call) {
     Result<TokenGrant> grant = co_await tokens_.token_for(0, owner, deadline);
     if (!grant) {
-        metrics_.increment(kCallsMetric,
+        metrics_.increment(kGitHubCallsMetric,
                            {{"call", name}, {"outcome", to_string(grant.error().kind)}});
         co_return grant.error();
     }
@@ -49,8 +36,9 @@ Task<Result<T>> OwnerGitHub::call(RunnerOwner owner, Instant deadline, const cha
                                                 [&make_call, &token] { return make_call(token); });
     if (!result && result.error().kind == ErrorKind::unauthorized)
         tokens_.invalidate(grant.value().installation_id, token);  // the next run mints anew
-    metrics_.increment(kCallsMetric, {{"call", name},
-                                      {"outcome", result ? "ok" : to_string(result.error().kind)}});
+    metrics_.increment(
+        kGitHubCallsMetric,
+        {{"call", name}, {"outcome", result ? "ok" : to_string(result.error().kind)}});
     co_return std::move(result);
 }
 

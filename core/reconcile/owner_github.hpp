@@ -31,11 +31,6 @@ RunnerOwner parse_owner(const std::string& text);
 RunnerOwner runner_owner_of(const ScaleUpConfig& config, const std::string& owner,
                             const std::string& repo);
 
-/// Whether the pool's runners (labels normalised) can take a job asking for `job_labels`: they
-/// must have every label the job asks for.
-bool pool_serves(const std::vector<std::string>& pool_labels,
-                 const std::vector<std::string>& job_labels);
-
 struct QueuedJobs {
     std::vector<QueuedJob> jobs;
     std::int64_t installation_id = 0;  // the installation the token was minted for

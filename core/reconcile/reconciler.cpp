@@ -16,7 +16,7 @@ namespace scaleup {
 
 namespace {
 constexpr const char* kJobsMetric = "scaleup_reconciler_jobs_total";
-constexpr const char* kRunsMetric = "scaleup_reconciler_runs_total";
+constexpr const char* kReconcilerRunsMetric = "scaleup_reconciler_runs_total";
 }  // namespace
 
 Reconciler::Reconciler(Runtime& rt, const ScaleUpConfig& config, GitHubPort& github,
@@ -36,7 +36,7 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
                                                     [&] { return ledger_.held_instances(); });
     if (!held) {
         // Without the supply nothing can be decided; requeuing blind could double every runner.
-        metrics_.increment(kRunsMetric, {{"result", "error"}});
+        metrics_.increment(kReconcilerRunsMetric, {{"result", "error"}});
         if (rt_.tracing()) {
             rt_.tracef("reconciler", "held_failed", FMT_COMPILE("error=\"{}\""),
                        held.error().describe());
@@ -59,7 +59,7 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
     if (pass.complete)
         prune_attempts(pass.seen);
     const bool clean = report.errors == 0 && report.owners_failed == 0 && pass.complete;
-    metrics_.increment(kRunsMetric, {{"result", clean ? "ok" : "error"}});
+    metrics_.increment(kReconcilerRunsMetric, {{"result", clean ? "ok" : "error"}});
     if (rt_.tracing()) {
         rt_.tracef("reconciler", "run",
                    FMT_COMPILE("requeued={} has_runner={} covered={} in_flight={} too_young={} "
@@ -72,7 +72,8 @@ Task<ReconcileReport> Reconciler::reconcile_once(Instant deadline) {
 }
 
 Task<void> Reconciler::run(CancellationToken cancel, Duration interval) {
-    return run_periodically(rt_, std::move(cancel), interval, metrics_, kRunsMetric, "reconciler",
+    return run_periodically(rt_, std::move(cancel), interval, metrics_, kReconcilerRunsMetric,
+                            "reconciler",
                             [this](Instant deadline) { return reconcile_once(deadline); });
 }
 

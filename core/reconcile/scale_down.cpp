@@ -17,7 +17,7 @@ namespace scaleup {
 namespace {
 constexpr const char* kActionsMetric = "scaleup_scale_down_total";
 constexpr const char* kErrorsMetric = "scaleup_scale_down_errors_total";
-constexpr const char* kRunsMetric = "scaleup_scale_down_runs_total";
+constexpr const char* kScaleDownRunsMetric = "scaleup_scale_down_runs_total";
 constexpr const char* kOwnerTag = instance_tags::kOwner;
 constexpr const char* kLabelsTag = instance_tags::kLabels;
 }  // namespace
@@ -66,7 +66,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     if (!described) {
         report.describe_failed = true;
         count_error("describe_instances", report);
-        metrics_.increment(kRunsMetric, {{"result", "error"}});
+        metrics_.increment(kScaleDownRunsMetric, {{"result", "error"}});
         co_return report;
     }
     const std::vector<InstanceInfo>& instances = described.value();
@@ -80,7 +80,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
         co_await release_missing(held.value(), live, deadline, report);
     forget_gone(live);
 
-    metrics_.increment(kRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
+    metrics_.increment(kScaleDownRunsMetric, {{"result", report.errors == 0 ? "ok" : "error"}});
     if (rt_.tracing()) {
         rt_.tracef("scale-down", "sweep",
                    FMT_COMPILE("instances={} orphans={} finished={} missing={} busy={} ghosts={} "
@@ -111,7 +111,7 @@ Task<void> ScaleDown::run(CancellationToken cancel, Duration interval) {
         };
     }
     return run_periodically(
-        rt_, std::move(cancel), interval, metrics_, kRunsMetric, "scale-down",
+        rt_, std::move(cancel), interval, metrics_, kScaleDownRunsMetric, "scale-down",
         [this](Instant deadline) { return sweep_once(deadline); }, std::move(hurry));
 }
 

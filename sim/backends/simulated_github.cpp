@@ -18,9 +18,6 @@ constexpr std::int64_t kFirstJobId = 76'773'615'870;
 constexpr std::int64_t kFirstRunnerId = 1'001;
 constexpr std::int64_t kFirstDeliveryId = 12'077'215'967;
 
-ServiceError github_error(ErrorKind kind, const char* code, std::string message) {
-    return make_error(kind, "github", code, std::move(message));
-}
 ServiceError bad_credentials() {
     return github_error(ErrorKind::unauthorized, "401", "Bad credentials");
 }

@@ -65,6 +65,11 @@
 
 namespace scaleup::sim {
 
+/// An error as GitHub's REST API answers it: its status code and message.
+inline ServiceError github_error(ErrorKind kind, const char* code, std::string message) {
+    return make_error(kind, "github", code, std::move(message));
+}
+
 enum class AccountType { organization, user };
 
 struct SimulatedGitHubOptions {

@@ -18,9 +18,6 @@ namespace scaleup::sim {
 namespace {
 constexpr std::int64_t kFirstRunId = 21'400'000'001;
 
-ServiceError github_error(ErrorKind kind, const char* code, std::string message) {
-    return make_error(kind, "github", code, std::move(message));
-}
 ServiceError not_found() {
     return github_error(ErrorKind::not_found, "404", "Not Found");
 }

@@ -16,6 +16,7 @@
 #include "core/intake/webhook_intake.hpp"
 #include "sim/runtime/simulated_runtime.hpp"
 #include "tests/core/fakes.hpp"
+#include "tests/test_paths.hpp"
 
 namespace scaleup::testing {
 
@@ -125,15 +126,6 @@ inline WebhookDelivery queued_delivery(std::int64_t job_id, std::string guid,
                                        std::vector<std::string> labels = {"self-hosted", "linux"}) {
     return signed_delivery(workflow_job_json(job_id, "queued", std::move(labels)).dump(),
                            std::move(guid));
-}
-
-/// The shared test data folder (`../shared/testdata/` next to the repository root), found from this
-/// file's own path so no compile definition is needed.
-inline std::string shared_testdata(const std::string& relative) {
-    std::string here = __FILE__;  // <root>/tests/core/intake_harness.hpp
-    for (int i = 0; i < 3; ++i)
-        here = here.substr(0, here.find_last_of('/'));
-    return here + "/../shared/testdata/" + relative;
 }
 
 /// The real `workflow_job` examples (octokit/webhooks-examples), or nullopt if the file is absent.

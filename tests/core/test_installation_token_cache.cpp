@@ -16,6 +16,10 @@ using scaleup::testing::github_error;
 using sim::kSimulationEpoch;
 using sim::SimulatedRuntime;
 
+// The file's own namespace: in a unity build (scripts/test) its helpers share a translation unit
+// with other test files'.
+namespace installation_token_cache_test {
+
 namespace {
 
 const RunnerOwner kOwner{"acme", ""};
@@ -353,3 +357,5 @@ TEST_CASE("the cache traces mints and joins with deterministic fields", "[token-
     };
     CHECK(trace.lines() == expected);
 }
+
+}  // namespace installation_token_cache_test

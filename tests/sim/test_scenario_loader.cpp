@@ -7,15 +7,12 @@
 
 #include "core/common/json_reader.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace scaleup;
 using namespace scaleup::sim;
 
 namespace {
-std::string root() {
-    const std::string file = __FILE__;
-    return file.substr(0, file.rfind("/tests/"));
-}
 
 std::string load_error(const std::string& text) {
     try {
@@ -28,7 +25,7 @@ std::string load_error(const std::string& text) {
 }  // namespace
 
 TEST_CASE("every scenario in the library loads and names its incident", "[scenarios]") {
-    const auto files = expand_scenario_paths({root() + "/scenarios"});
+    const auto files = expand_scenario_paths({scaleup::testing::source_root() + "/scenarios"});
     REQUIRE(files.size() >= 15);
     for (const auto& file : files) {
         INFO(file);
@@ -59,7 +56,7 @@ TEST_CASE("bad scenario input names the file, the pointer and what was expected"
 }
 
 TEST_CASE("the JSON Schema lists every fault kind and checker the loader accepts", "[scenarios]") {
-    std::ifstream in(root() + "/scenarios/schema.json");
+    std::ifstream in(scaleup::testing::source_root() + "/scenarios/schema.json");
     REQUIRE(in);
     std::stringstream text;
     text << in.rdbuf();

@@ -16,6 +16,7 @@
 #include "sim/explore/scenario_document.hpp"
 #include "sim/explore/shrinker.hpp"
 #include "sim/scenario/scenario_runner.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace scaleup;
 using namespace scaleup::sim;
@@ -167,11 +168,6 @@ std::vector<std::string> fault_kinds_of(const nlohmann::json& document) {
     for (const auto& fault : document.value("faults", nlohmann::json::array()))
         kinds.push_back(fault.at("kind").get<std::string>());
     return kinds;
-}
-
-std::string root() {
-    const std::string file = __FILE__;
-    return file.substr(0, file.rfind("/tests/"));
 }
 
 std::string read_text(const std::string& path) {
@@ -361,7 +357,8 @@ TEST_CASE("ddmin finds the one item that fails, and pairs that fail only togethe
 }
 
 TEST_CASE("a scenario document is written in the schema's key order", "[shrink]") {
-    const auto schema = nlohmann::ordered_json::parse(read_text(root() + "/scenarios/schema.json"));
+    const auto schema = nlohmann::ordered_json::parse(
+        read_text(scaleup::testing::source_root() + "/scenarios/schema.json"));
     const auto keys = [](const nlohmann::ordered_json& properties) {
         std::vector<std::string> out;
         for (const auto& [key, value] : properties.items())
@@ -382,7 +379,8 @@ TEST_CASE("a scenario document is written in the schema's key order", "[shrink]"
     // The library's files are written that way: formatting one reproduces it byte for byte
     // (a few are compact or put a key elsewhere; the shrinker's output is always in this form).
     int byte_for_byte = 0;
-    for (const auto& path : expand_scenario_paths({root() + "/scenarios"})) {
+    for (const auto& path :
+         expand_scenario_paths({scaleup::testing::source_root() + "/scenarios"})) {
         const auto text = read_text(path);
         byte_for_byte += format_scenario_document(parse_json(text)) == text ? 1 : 0;
     }

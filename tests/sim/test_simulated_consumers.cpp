@@ -15,6 +15,10 @@
 using namespace scaleup;
 using namespace scaleup::sim;
 
+// The file's own namespace: in a unity build (scripts/test) its helpers share a translation unit
+// with other test files'.
+namespace simulated_consumers_test {
+
 namespace {
 
 using Messages = std::vector<QueueMessage>;
@@ -419,3 +423,5 @@ TEST_CASE("consumers: the same seed gives the same trace", "[sim-consumers]") {
     consumer_run(9, other);
     CHECK(other.hash() != report.first_hash);
 }
+
+}  // namespace simulated_consumers_test

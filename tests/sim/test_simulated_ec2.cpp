@@ -18,6 +18,10 @@
 using namespace scaleup;
 using namespace scaleup::sim;
 
+// The file's own namespace: in a unity build (scripts/test) its helpers share a translation unit
+// with other test files'.
+namespace simulated_ec2_test {
+
 namespace {
 
 constexpr Instant t0 = kSimulationEpoch;
@@ -536,3 +540,5 @@ TEST_CASE("EC2 runs are deterministic: the same seed gives the same trace", "[si
     ec2_workload(other, 8);
     CHECK(other.hash() != report.first_hash);
 }
+
+}  // namespace simulated_ec2_test

@@ -17,6 +17,10 @@
 using namespace scaleup;
 using namespace scaleup::sim;
 
+// The file's own namespace: in a unity build (scripts/test) its helpers share a translation unit
+// with other test files'.
+namespace simulated_postgres_test {
+
 namespace {
 
 using Options = SimulatedPostgres::Options;
@@ -696,3 +700,5 @@ TEST_CASE("postgres: under every fault at once, no key applies twice and the max
     }
     CHECK(lost > 0);  // some commits were lost, so idempotency was exercised
 }
+
+}  // namespace simulated_postgres_test

@@ -12,6 +12,10 @@
 using namespace scaleup;
 using namespace scaleup::sim;
 
+// The file's own namespace: in a unity build (scripts/test) its helpers share a translation unit
+// with other test files'.
+namespace simulated_ssm_test {
+
 namespace {
 
 constexpr Instant t0 = kSimulationEpoch;
@@ -190,3 +194,5 @@ TEST_CASE("SSM runs are deterministic: the same seed gives the same trace", "[si
     ssm_workload(other, 43);
     CHECK(other.hash() != report.first_hash);
 }
+
+}  // namespace simulated_ssm_test

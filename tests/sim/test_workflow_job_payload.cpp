@@ -9,6 +9,7 @@
 
 #include "sim/backends/workflow_job_payload.hpp"
 #include "sim/runtime/simulated_runtime.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace scaleup;
 using namespace scaleup::sim;
@@ -29,14 +30,6 @@ WorkflowJobEvent queued_event() {
     e.created_at = kSimulationEpoch + seconds(61);
     e.installation_id = 51'000'001;
     return e;
-}
-
-// <root>/tests/sim/this file -> <root>/../shared/testdata/github/workflow_job-examples.json
-std::string shared_examples_path() {
-    std::string here = __FILE__;
-    for (int i = 0; i < 3; ++i)
-        here = here.substr(0, here.find_last_of('/'));
-    return here + "/../shared/testdata/github/workflow_job-examples.json";
 }
 
 std::set<std::string> keys_of(const nlohmann::json& object) {
@@ -108,7 +101,7 @@ TEST_CASE("the payload's keys are GitHub's: top-level order and a subset of a re
     CHECK(order == std::vector<std::string>{"action", "workflow_job", "repository", "organization",
                                             "sender", "installation"});
 
-    std::ifstream file(shared_examples_path());
+    std::ifstream file(scaleup::testing::shared_testdata("github/workflow_job-examples.json"));
     if (!file) {
         WARN("skipped: the shared workflow_job examples are not next to the repository");
         return;
