@@ -28,14 +28,13 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# How the scripts' trees are built. A unity build compiles a target's sources in batches of eight,
-# so the headers and templates they share are compiled once a batch, not once a file; with line
-# tables only for debug information (`-g1`: enough for profiles and sanitizer reports) a clean
-# `scripts/test` builds its three trees in about a third of the time (docs/architecture.md, "Build
-# time"). The release tree serves the benchmarks: unity builds ran them at the same speed.
-SCALEUP_UNITY=(-DCMAKE_UNITY_BUILD=ON)
+# How the scripts' trees are built (docs/architecture.md, "Build time"). A unity build compiles a
+# target's sources in batches of eight, so the headers and templates they share are compiled once a
+# batch, not once a file; debug information is line tables only (`-g1`: enough for profiles and
+# sanitizer reports). The release tree serves the benchmarks, so only its test programs are unity
+# builds: the benchmarked code is compiled file by file, as for every measurement before.
 SCALEUP_RELEASE_TREE=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
-  "${SCALEUP_UNITY[@]}")
+  -DSCALEUP_UNITY=TESTS)
 
 # configure_and_build DIR [cmake args...]: configures (again, so changed arguments take effect; an
 # unchanged tree rebuilds nothing), then builds incrementally.
