@@ -153,6 +153,12 @@ Task<void> BatchHandler::apply_queued_check(Items& items, Instant until) {
         if (item.outcome || item.primary)
             continue;
         const JobMessage& job = *item.job;
+        if (budget_too_low_for_check(job.installation_id)) {
+            SCALEUP_PROBE(rt_, queued_check_skipped);
+            metrics_.increment("scaleup_consumer_queued_check_total",
+                               {{"result", "skipped_low_budget"}});
+            continue;  // as if queued: the check is an optimisation, the launch is not
+        }
         // Arguments named first: g++ 12 destroys a temporary argument of a co_await twice.
         const RunnerOwner owner = runner_owner(job);
         auto check = github_.get_job_status(job.installation_id, owner, job.owner, job.repo,
@@ -173,6 +179,22 @@ Task<void> BatchHandler::apply_queued_check(Items& items, Instant until) {
             item.detail = "GitHub reports the job is no longer queued";
         }
     }
+}
+
+// Upstream's queued check costs one core request per message, from the budget scale-down needs
+// to list runners: a check that spends the last of it blinds orphan clean-up until the reset.
+// So the check spends only slack: it runs while the installation has used no more than its
+// pro-rata share of the hour (the primary window). Whatever the other calls spend, as long as
+// they alone fit the limit, the budget then lasts until the reset.
+bool BatchHandler::budget_too_low_for_check(std::int64_t installation_id) const {
+    const auto budget = github_.core_budget(installation_id);
+    if (!budget || budget->limit <= 0)
+        return false;
+    const auto to_reset =
+        std::chrono::duration_cast<std::chrono::seconds>(budget->reset - rt_.now());
+    const auto window = std::chrono::duration_cast<std::chrono::seconds>(kPrimaryRateWindow);
+    // remaining / limit < to_reset / window, in integers.
+    return budget->remaining * window.count() < budget->limit * to_reset.count();
 }
 
 Task<void> BatchHandler::finish(Items& items, Instant deadline) {

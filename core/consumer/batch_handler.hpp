@@ -88,6 +88,8 @@ class BatchHandler {
     void mark_duplicates(Items& items);
     Task<void> skip_already_served(Items& items, Instant until);
     Task<void> apply_queued_check(Items& items, Instant until);
+    /// Whether the installation has spent more than its pro-rata share of the hour's core budget.
+    bool budget_too_low_for_check(std::int64_t installation_id) const;
     Task<void> launch_group(Items& items, Members members, Instant until);
     Task<bool> reserve_capacity(Items& items, Members& members, const std::string& reservation,
                                 Instant until);

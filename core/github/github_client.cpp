@@ -69,13 +69,24 @@ Task<Result<JobStatus>> GitHubClient::get_job_status(std::int64_t installation_i
                                                      RunnerOwner owner, std::string repo_owner,
                                                      std::string repo, std::int64_t job_id,
                                                      Instant deadline) {
-    auto make_call = [this, repo_owner, repo, job_id](const std::string& token) {
+    std::string used_token;  // the last token tried: whose answer tells the budget
+    auto make_call = [this, repo_owner, repo, job_id, &used_token](const std::string& token) {
+        used_token = token;
         return github_.get_job_status(token, repo_owner, repo, job_id);
     };
     Result<JobStatus> result = co_await call_with_token<JobStatus>(
         installation_id, std::move(owner), deadline, std::move(make_call));
     count_call("get_job", result ? nullptr : &result.error());
+    if (auto budget = github_.core_rate_budget(used_token))
+        core_budgets_[installation_id] = *budget;
     co_return std::move(result);
+}
+
+std::optional<RateBudget> GitHubClient::core_budget(std::int64_t installation_id) const {
+    const auto found = core_budgets_.find(installation_id);
+    if (found == core_budgets_.end() || rt_.now() >= found->second.reset)
+        return std::nullopt;
+    return found->second;
 }
 
 Task<Result<JitConfig>> GitHubClient::generate_jit_config(std::int64_t installation_id,

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "core/common/result.hpp"
@@ -30,6 +32,10 @@ class GitHubClient {
                                            std::string repo_owner, std::string repo,
                                            std::int64_t job_id, Instant deadline);
 
+    /// The installation's core budget as the latest queued check's answer gave it; nullopt before
+    /// one, or once its reset has passed (the budget is whole again then).
+    std::optional<RateBudget> core_budget(std::int64_t installation_id) const;
+
     /// POST a just-in-time runner configuration for `request.owner`.
     Task<Result<JitConfig>> generate_jit_config(std::int64_t installation_id,
                                                 JitConfigRequest request, Instant deadline);
@@ -50,6 +56,7 @@ class GitHubClient {
     InstallationTokenCache& tokens_;
     const ScaleUpConfig& config_;
     MetricsRegistry& metrics_;
+    std::map<std::int64_t, RateBudget> core_budgets_;  // installation id -> latest seen
 };
 
 }  // namespace scaleup

@@ -43,6 +43,17 @@ struct RunnerOwner {
 
 enum class JobStatus { queued, in_progress, completed, waiting, other };
 
+/// GitHub's primary rate limit is a budget per hour, from an installation's first request.
+inline constexpr Duration kPrimaryRateWindow = hours(1);
+
+/// An installation's primary (`core`) rate budget, as the `x-ratelimit-*` headers of an answer
+/// gave it.
+struct RateBudget {
+    std::int64_t limit = 0;
+    std::int64_t remaining = 0;
+    Instant reset{};  // x-ratelimit-reset: the budget is whole again from then on
+};
+
 struct JitConfigRequest {
     RunnerOwner owner;
     std::string runner_name;
@@ -102,6 +113,13 @@ class GitHubPort {
     /// GET /repos/{owner}/{repo}/actions/jobs/{job_id}.
     virtual Task<Result<JobStatus>> get_job_status(std::string token, std::string owner,
                                                    std::string repo, std::int64_t job_id) = 0;
+    /// The core budget as the latest answer to a request made with `token` gave it (every token
+    /// of an installation shares its budget); nullopt before any. Remembered from responses,
+    /// never a request of its own, so it costs nothing. Ports that cannot tell return nullopt.
+    virtual std::optional<RateBudget> core_rate_budget(const std::string& token) const {
+        (void)token;
+        return std::nullopt;
+    }
     /// POST .../actions/runners/generate-jitconfig.
     virtual Task<Result<JitConfig>> generate_jit_config(std::string token,
                                                         JitConfigRequest request) = 0;

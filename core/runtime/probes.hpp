@@ -34,6 +34,7 @@
     X(handler_deadline, "handler deadline reached")                              \
     X(unexpected_error, "unexpected error kept the message")                     \
     X(job_not_queued, "job no longer queued")                                    \
+    X(queued_check_skipped, "queued check skipped, rate budget low")             \
     X(intake_duplicate_delivery, "intake saw a duplicate delivery")              \
     X(intake_enqueued_direct, "intake enqueued directly, ledger down")           \
     X(intake_unavailable, "intake answered 503")                                 \

@@ -222,12 +222,18 @@ Task<Result<T>> SimulatedGitHub::token_call(GitHubEndpoint endpoint, std::string
     std::optional<ServiceError> refused = server_faults(call);
     if (!refused)
         refused = check_token(call, token);
-    if (!refused)
+    std::optional<RateLimitStatus> headers;  // x-ratelimit-*: on every answer past the token check
+    if (!refused) {
         refused = charge(call);
+        if (call.subject >= 0 && bucket_of(endpoint) == RateBucket::core)
+            headers = rate_limits_.status(call.subject, RateBucket::core, rt_.now());
+    }
     Result<T> result =
         refused ? Result<T>(std::move(*refused)) : serve(requests_[call.record].installation_id);
     result = answer(call, std::move(result));
     co_await rt_.sleep(call.inbound);
+    if (headers)
+        observed_budgets_[token] = RateBudget{headers->limit, headers->remaining, headers->reset};
     finish(call);
     co_return result;
 }
@@ -332,6 +338,13 @@ std::size_t SimulatedGitHub::mint_count(std::int64_t installation_id) const {
 
 RateLimitStatus SimulatedGitHub::rate_limit(std::int64_t subject, RateBucket bucket) const {
     return rate_limits_.status(subject, bucket, rt_.now());
+}
+
+std::optional<RateBudget> SimulatedGitHub::core_rate_budget(const std::string& token) const {
+    const auto seen = observed_budgets_.find(token);
+    if (seen == observed_budgets_.end())
+        return std::nullopt;
+    return seen->second;
 }
 
 Result<std::int64_t> SimulatedGitHub::serve_find_installation(const RunnerOwner& owner) const {

@@ -23,7 +23,9 @@
 //   its installation does not cover: 404.
 // - Rate limits (github_rate_limits.hpp): primary per installation per hour (403 rate_limited,
 //   retry_at = x-ratelimit-reset); secondary for concurrency and points per minute (403
-//   secondary_rate_limited, retry_at from a retry-after that is sometimes missing).
+//   secondary_rate_limited, retry_at from a retry-after that is sometimes missing). Every answer
+//   to a token request past the token check carries the core budget's x-ratelimit-* headers,
+//   which `core_rate_budget` reports once the answer has reached the client.
 // - JIT configs: single-use; a name already taken for the owner is 409; bad input 422.
 // - Jobs are not bound to runners: GitHub gives the oldest queued job to any idle online runner
 //   whose labels cover the job's. Jobs queued longer than `queue_timeout` (24 h) are cancelled.
@@ -244,6 +246,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     Task<Result<std::int64_t>> find_installation(RunnerOwner owner, AppJwtClaims claims) override;
     Task<Result<JobStatus>> get_job_status(std::string token, std::string owner, std::string repo,
                                            std::int64_t job_id) override;
+    std::optional<RateBudget> core_rate_budget(const std::string& token) const override;
     Task<Result<JitConfig>> generate_jit_config(std::string token,
                                                 JitConfigRequest request) override;
     Task<Result<std::vector<QueuedJob>>> list_queued_jobs(std::string token,
@@ -396,6 +399,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::map<std::int64_t, Installation> installations_;
     std::int64_t next_installation_id_;
     std::map<std::string, TokenState> tokens_;
+    // Token -> the core budget its latest answer's headers gave, as the client saw it.
+    std::map<std::string, RateBudget> observed_budgets_;
     std::int64_t next_token_ = 1;
     std::map<JwtKey, JwtSighting> jwt_sightings_;
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,12 @@ class FakeGitHub final : public GitHubPort {
         if (!job_script.empty())
             co_return take(job_script);
         co_return JobStatus::queued;
+    }
+
+    /// What the x-ratelimit headers of every answer say; nullopt: this GitHub sends none.
+    std::optional<RateBudget> budget_headers;
+    std::optional<RateBudget> core_rate_budget(const std::string&) const override {
+        return job_calls.empty() ? std::nullopt : budget_headers;  // known once answered
     }
 
     Task<Result<JitConfig>> generate_jit_config(std::string token,

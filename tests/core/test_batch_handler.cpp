@@ -183,6 +183,42 @@ TEST_CASE("rule 7: an error of the queued check fails open", "[consumer]") {
           1);
 }
 
+TEST_CASE(
+    "rule 7: the queued check is skipped while the installation is ahead of its budget's pace",
+    "[consumer]") {
+    ScaleUpConfig config;
+    config.job_queued_check = true;
+    ConsumerHarness h(config);
+    // 15 of 60 minutes left, less than a quarter of the budget: ahead of the pro-rata pace.
+    h.github.budget_headers = RateBudget{1000, 249, h.rt.now() + minutes(15)};
+    const auto first = h.run({job_message("m1", 1), job_message("m2", 2), job_message("m3", 3)});
+    // The first check learns the budget; the other two are skipped and launch as if queued.
+    CHECK(h.github.job_calls.size() == 1);
+    for (const char* id : {"m1", "m2", "m3"})
+        CHECK(report_for(first, id).outcome == MessageOutcome::runner_launched);
+    CHECK(h.metrics.value("scaleup_consumer_queued_check_total",
+                          {{"result", "skipped_low_budget"}}) == 2);
+
+    // Once the reset has passed the budget is whole again: the check runs.
+    h.rt.run_for(minutes(16));
+    (void)h.run({job_message("m4", 4)});
+    CHECK(h.github.job_calls.size() == 2);
+}
+
+TEST_CASE("rule 7: the queued check runs while the installation keeps to its budget's pace",
+          "[consumer]") {
+    ScaleUpConfig config;
+    config.job_queued_check = true;
+    ConsumerHarness h(config);
+    // A quarter of the budget left with a quarter of the hour to go: on pace (and more so as the
+    // batch's calls take their time).
+    h.github.budget_headers = RateBudget{1000, 250, h.rt.now() + minutes(15)};
+    (void)h.run({job_message("m1", 1), job_message("m2", 2), job_message("m3", 3)});
+    CHECK(h.github.job_calls.size() == 3);
+    CHECK(h.metrics.value("scaleup_consumer_queued_check_total",
+                          {{"result", "skipped_low_budget"}}) == 0);
+}
+
 TEST_CASE("labels the pool does not serve and user-owned repositories are refused with a reason",
           "[consumer]") {
     ConsumerHarness h;

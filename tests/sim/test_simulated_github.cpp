@@ -228,6 +228,33 @@ TEST_CASE("the primary rate limit refuses until x-ratelimit-reset, then resets",
     CHECK(f.github.rate_limit(f.org, RateBucket::core).used == 1);
 }
 
+TEST_CASE("each answer's x-ratelimit headers tell the client the core budget", "[sim-github]") {
+    auto options = exact_options();
+    options.rate_limits.core_per_hour = 3;
+    GitHubFixture f(options);
+    const std::int64_t job = f.github.queue_job("acme", "app", {"self-hosted"}, minutes(1), f.org);
+    const std::string token = f.mint(f.org);
+    const Instant reset = instant_from_unix_seconds(unix_seconds(f.rt.now()) + 3600);
+    CHECK_FALSE(f.github.core_rate_budget(token).has_value());  // nothing answered yet
+
+    REQUIRE(f.run(f.github.get_job_status(token, "acme", "app", job)).ok());
+    auto seen = f.github.core_rate_budget(token);
+    REQUIRE(seen.has_value());
+    CHECK(seen->limit == 3);
+    CHECK(seen->remaining == 2);
+    CHECK(seen->reset == reset);
+
+    // JIT configs count in another bucket: the core budget the client knows does not move.
+    REQUIRE(
+        f.run(f.github.generate_jit_config(token, {{"acme", ""}, "r-1", 1, {"self-hosted"}})).ok());
+    CHECK(f.github.core_rate_budget(token)->remaining == 2);
+
+    for (int i = 0; i < 3; ++i)
+        (void)f.run(f.github.get_job_status(token, "acme", "app", job));  // the third is refused
+    CHECK(f.github.core_rate_budget(token)->remaining == 0);
+    CHECK_FALSE(f.github.core_rate_budget("ghs_not_a_token").has_value());
+}
+
 TEST_CASE("the secondary limit on points per minute sets retry_at from retry-after",
           "[sim-github]") {
     auto options = exact_options();
