@@ -5,6 +5,7 @@
 #include "sim/backends/simulated_ec2.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -214,6 +215,17 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
         }
         co_return make_error(ErrorKind::unknown_outcome, "ec2", "ECONNRESET",
                              "The connection was reset after the request was sent.");
+    }
+    if (outcome->ok() && random_.chance(options_.unreadable_reply_rate)) {
+        ++unreadable_replies_;
+        if (rt_.tracing()) {
+            rt_.tracef("ec2", "reply_unreadable",
+                       FMT_COMPILE("op=CreateFleet token={} launched={}"), request.client_token,
+                       outcome->value().instance_ids.size());
+        }
+        throw std::runtime_error(
+            "CreateFleet: the client could not read the reply (simulated "
+            "client defect)");
     }
     co_return std::move(*outcome);
 }

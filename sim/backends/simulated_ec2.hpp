@@ -14,6 +14,10 @@
 // - `lost_response_rate`: CreateFleet launches, then the response is lost: ErrorKind::
 //   unknown_outcome. A retry with the same ClientToken (within `client_token_ttl`) returns the
 //   first result and launches nothing; a new token launches again.
+// - `unreadable_reply_rate`: CreateFleet launches, then the client cannot read the reply and
+//   throws (std::runtime_error) instead of returning an error: a defect outside the error model,
+//   the kind that made upstream acknowledge a whole batch. The core must keep every message it has
+//   not durably handled; the instances carry their reservation's tag like any other.
 // - `describe_unavailable_rate` / `unavailable_windows`: 503 "Unavailable" ("The service is
 //   unavailable. Please try again shortly.") on DescribeInstances, or on every call inside a
 //   window (CreateFleet then launches nothing). Upstream #5105 lost 93 % of its jobs to this.
@@ -113,6 +117,7 @@ class SimulatedEc2 final : public FleetPort {
         LatencyRange call_latency{milliseconds(30), milliseconds(200)};
         Duration client_token_ttl = hours(1);
         Ratio lost_response_rate = Ratio::never();
+        Ratio unreadable_reply_rate = Ratio::never();
         Ratio describe_unavailable_rate = Ratio::never();
         std::vector<FaultWindow> unavailable_windows;
 
@@ -160,19 +165,22 @@ class SimulatedEc2 final : public FleetPort {
     int create_fleet_calls() const { return create_calls_; }
     int throttled_calls() const { return throttled_calls_; }
     int lost_responses() const { return lost_responses_; }
+    int unreadable_replies() const { return unreadable_replies_; }
     const Options& options() const { return options_; }
 
     // ---- scenario controls -------------------------------------------------------------------
     /// Terminates an instance as EC2 would for a spot interruption (at once, runner lost).
     void interrupt_spot_instance(const std::string& instance_id);
     /// Fault knobs a scenario may turn between events.
-    /// The drain's heal: lost responses, DescribeInstances 503s, boot failures and spot
-    /// interruptions stop.
+    /// The drain's heal: lost and unreadable responses, DescribeInstances 503s, boot failures and
+    /// spot interruptions stop.
     void heal_rate_faults() {
-        options_.lost_response_rate = options_.describe_unavailable_rate =
-            options_.boot_failure_rate = options_.spot_interruption_rate = Ratio::never();
+        options_.lost_response_rate = options_.unreadable_reply_rate =
+            options_.describe_unavailable_rate = options_.boot_failure_rate =
+                options_.spot_interruption_rate = Ratio::never();
     }
     void set_lost_response_rate(Ratio rate) { options_.lost_response_rate = rate; }
+    void set_unreadable_reply_rate(Ratio rate) { options_.unreadable_reply_rate = rate; }
     void set_describe_unavailable_rate(Ratio rate) { options_.describe_unavailable_rate = rate; }
     void set_pool_capacity(std::size_t pool, int capacity) {
         options_.pools.at(pool).capacity = capacity;
@@ -245,6 +253,7 @@ class SimulatedEc2 final : public FleetPort {
     int create_calls_ = 0;
     int throttled_calls_ = 0;
     int lost_responses_ = 0;
+    int unreadable_replies_ = 0;
 };
 
 }  // namespace scaleup::sim

@@ -142,6 +142,8 @@ const std::map<std::string, Apply>& catalogue() {
          }},
         {"ec2_lost_response",
          [](const JsonReader& f, WorldOptions& w) { w.ec2.lost_response_rate = percent_of(f); }},
+        {"ec2_unreadable_reply",
+         [](const JsonReader& f, WorldOptions& w) { w.ec2.unreadable_reply_rate = percent_of(f); }},
         {"ec2_boot_failure",
          [](const JsonReader& f, WorldOptions& w) { w.ec2.boot_failure_rate = percent_of(f); }},
         {"ec2_spot_interruption",

@@ -256,6 +256,39 @@ TEST_CASE("a lost CreateFleet response leaves running instances, the token retry
     CHECK(w.ec2.find(results[1].value().instance_ids[0]) != nullptr);
 }
 
+// Records what create_fleet threw, or "" if it returned.
+Task<void> create_catching(FleetPort& fleet, LaunchRequest r, std::vector<std::string>& thrown) {
+    try {
+        (void)co_await fleet.create_fleet(std::move(r));
+        thrown.emplace_back();
+    } catch (const std::exception& e) {
+        thrown.emplace_back(e.what());
+    }
+}
+
+TEST_CASE("an unreadable CreateFleet reply throws after the launch, the token retry finds it",
+          "[sim-ec2]") {
+    World w(fixed_options());
+    w.ec2.set_unreadable_reply_rate(Ratio::always());
+    std::vector<std::string> thrown;
+    w.rt.spawn(create_catching(w.ec2, request(2, "launch-7"), thrown));
+    w.rt.run_until(t0 + seconds(1));
+    REQUIRE(thrown.size() == 1);
+    CHECK(thrown[0].find("could not read the reply") != std::string::npos);
+    CHECK(w.ec2.instances().size() == 2);  // the launch happened
+    CHECK(w.ec2.live_instances() == 2);
+    CHECK(w.ec2.unreadable_replies() == 1);
+
+    w.ec2.set_unreadable_reply_rate(Ratio::never());
+    std::vector<Result<LaunchResult>> results;
+    w.rt.spawn(create(w.ec2, request(2, "launch-7"), results));
+    w.rt.run_until(t0 + seconds(2));
+    REQUIRE(results.size() == 1);
+    REQUIRE(results[0].ok());
+    CHECK(results[0].value().instance_ids.size() == 2);
+    CHECK(w.ec2.instances().size() == 2);  // nothing new
+}
+
 TEST_CASE("an ICE window empties every pool for its duration", "[sim-ec2]") {
     auto options = fixed_options();
     options.capacity_outages = {CapacityOutage{std::nullopt, {t0, t0 + minutes(5)}}};
