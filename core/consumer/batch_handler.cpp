@@ -170,13 +170,22 @@ Task<void> BatchHandler::apply_queued_check(Items& items, Instant until) {
                                {{"result", "error_fail_open"}});
             continue;
         }
-        const bool queued =
-            status.value() == JobStatus::queued || status.value() == JobStatus::waiting;
+        const JobStatus seen = status.value();
+        const bool queued = seen == JobStatus::queued || seen == JobStatus::waiting;
+        // An ephemeral runner serves one job, and any runner takes any job it matches: a job
+        // another runner took used the runner launched for some other job, which now needs one.
+        // So only a job that ended without a runner needs none (core.md rule 7).
+        const bool needs_no_runner =
+            seen == JobStatus::completed_never_ran || (!config_.ephemeral && !queued);
         metrics_.increment("scaleup_consumer_queued_check_total",
-                           {{"result", queued ? "queued" : "not_queued"}});
-        if (!queued) {
+                           {{"result", queued            ? "queued"
+                                       : needs_no_runner ? "not_queued"
+                                                         : "taken_launch_anyway"}});
+        if (needs_no_runner) {
             item.outcome = MessageOutcome::job_not_queued;
-            item.detail = "GitHub reports the job is no longer queued";
+            item.detail = seen == JobStatus::completed_never_ran
+                              ? "GitHub reports the job ended without a runner"
+                              : "GitHub reports the job is no longer queued";
         }
     }
 }

@@ -41,7 +41,10 @@ struct RunnerOwner {
     friend auto operator<=>(const RunnerOwner&, const RunnerOwner&) = default;
 };
 
-enum class JobStatus { queued, in_progress, completed, waiting, other };
+/// A job's status as GET .../actions/jobs/{id} gives it. `completed_never_ran` is `completed` with
+/// no runner ever assigned (`runner_id` null): cancelled, skipped or expired while queued. Such a
+/// job consumed no runner, which is what the queued check must tell apart (core.md rule 7).
+enum class JobStatus { queued, in_progress, completed, waiting, other, completed_never_ran };
 
 /// GitHub's primary rate limit is a budget per hour, from an installation's first request.
 inline constexpr Duration kPrimaryRateWindow = hours(1);

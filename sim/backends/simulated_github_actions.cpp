@@ -261,7 +261,10 @@ Result<JobStatus> SimulatedGitHub::serve_job_status(std::int64_t installation_id
         it->second.repo != repo) {
         return not_found();
     }
-    return it->second.status;
+    const JobRecord& job = it->second;
+    if (job.status == JobStatus::completed && job.runner_id == 0)
+        return JobStatus::completed_never_ran;  // what the API's null runner_id tells a client
+    return job.status;
 }
 
 Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id,

@@ -32,6 +32,7 @@ const char* status_name(JobStatus status) {
         case JobStatus::in_progress:
             return "in_progress";
         case JobStatus::completed:
+        case JobStatus::completed_never_ran:  // a record's status is never this; the API's view
             return "completed";
         case JobStatus::waiting:
             return "waiting";

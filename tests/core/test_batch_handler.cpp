@@ -159,16 +159,48 @@ TEST_CASE("rule 4: a duplicate follows its primary back to the queue when the pr
     CHECK(result.item_failures == std::vector<std::string>{"m1", "m2"});
 }
 
-TEST_CASE("rule 7: a job no longer queued is acknowledged with its reason", "[consumer]") {
+TEST_CASE("rule 7: a job that ended without a runner is acknowledged with its reason",
+          "[consumer]") {
     ScaleUpConfig config;
     config.job_queued_check = true;
     ConsumerHarness h(config);
-    h.github.job_script = {JobStatus::completed, JobStatus::queued};
-    const auto result = h.run({job_message("done", 1), job_message("waiting", 2)});
-    CHECK(report_for(result, "done").outcome == MessageOutcome::job_not_queued);
+    h.github.job_script = {JobStatus::completed_never_ran, JobStatus::queued};
+    const auto result = h.run({job_message("cancelled", 1), job_message("waiting", 2)});
+    CHECK(report_for(result, "cancelled").outcome == MessageOutcome::job_not_queued);
+    CHECK(report_for(result, "cancelled").detail ==
+          "GitHub reports the job ended without a runner");
     CHECK(report_for(result, "waiting").outcome == MessageOutcome::runner_launched);
     CHECK(h.fleet.launched.size() == 1);
     CHECK(result.item_failures.empty());
+}
+
+TEST_CASE("rule 7: with ephemeral runners, a job another runner took still gets its launch",
+          "[consumer]") {
+    ScaleUpConfig config;
+    config.job_queued_check = true;
+    ConsumerHarness h(config);
+    // Taken by a runner launched for another job (in progress, or already done): that job now
+    // needs the runner this message launches.
+    h.github.job_script = {JobStatus::in_progress, JobStatus::completed};
+    const auto result = h.run({job_message("running", 1), job_message("done", 2)});
+    CHECK(report_for(result, "running").outcome == MessageOutcome::runner_launched);
+    CHECK(report_for(result, "done").outcome == MessageOutcome::runner_launched);
+    CHECK(h.fleet.launched.size() == 2);
+    CHECK(h.metrics.value("scaleup_consumer_queued_check_total",
+                          {{"result", "taken_launch_anyway"}}) == 2);
+}
+
+TEST_CASE("rule 7: with reusable runners, a job no longer queued is acknowledged", "[consumer]") {
+    ScaleUpConfig config;
+    config.job_queued_check = true;
+    config.ephemeral = false;
+    ConsumerHarness h(config);
+    h.github.job_script = {JobStatus::in_progress, JobStatus::queued};
+    const auto result = h.run({job_message("running", 1), job_message("waiting", 2)});
+    CHECK(report_for(result, "running").outcome == MessageOutcome::job_not_queued);
+    CHECK(report_for(result, "running").detail == "GitHub reports the job is no longer queued");
+    CHECK(report_for(result, "waiting").outcome == MessageOutcome::runner_launched);
+    CHECK(h.fleet.launched.size() == 1);
 }
 
 TEST_CASE("rule 7: an error of the queued check fails open", "[consumer]") {

@@ -196,6 +196,9 @@ TEST_CASE("a busy runner cannot be deleted, a lost runner fails its job", "[sim-
     f.github.runner_lost(runner);
     CHECK(f.github.job(job)->status == JobStatus::completed);
     CHECK(f.github.job(job)->conclusion == "failure");
+    // It had a runner: the API says completed, not completed_never_ran.
+    CHECK(f.run(f.github.get_job_status(token, "acme", "app", job)).value() ==
+          JobStatus::completed);
     listed = f.run(f.github.list_runners(token, kOrg)).value();
     REQUIRE(listed.size() == 1);  // offline until someone deletes it
     CHECK_FALSE(listed[0].online);
@@ -230,5 +233,13 @@ TEST_CASE("GitHub cancels a job left queued for 24 hours", "[sim-github]") {
     // Every transition sent a webhook: 3 queued, 1 cancelled, 1 in_progress, 1 expired.
     CHECK(f.github.payloads().size() == 6);
     CHECK(f.github.payloads().back().action == "completed");
+    // The API tells a job that never had a runner from one that ran (runner_id null or not).
+    const std::string fresh = f.mint(f.org);
+    CHECK(f.run(f.github.get_job_status(fresh, "acme", "app", stale)).value() ==
+          JobStatus::completed_never_ran);
+    CHECK(f.run(f.github.get_job_status(fresh, "acme", "app", cancelled)).value() ==
+          JobStatus::completed_never_ran);
+    CHECK(f.run(f.github.get_job_status(fresh, "acme", "app", served)).value() ==
+          JobStatus::in_progress);
     CHECK(f.github.payloads().back().job_id == stale);
 }
