@@ -227,6 +227,22 @@ void drop_intake_if_suspended(FaultMix& mix) {
     mix.faults = std::move(kept);
 }
 
+// The control plane's own switches, drawn like families: each is on for half the seeds, unless
+// the base scenario sets it. A deployment may run with either value, and a path only one of them
+// takes (the queued check's "job no longer queued") is otherwise never explored.
+constexpr const char* kSwarmSwitches[] = {"job_queued_check"};
+
+void draw_switches(Random& r, const Scenario& base, FaultMix& mix) {
+    const json* base_config = base.source.contains("config") ? &base.source["config"] : nullptr;
+    for (const char* name : kSwarmSwitches) {
+        const bool on = r.below(2) == 1;  // drawn even when the base decides: streams stay aligned
+        if (base_config != nullptr && base_config->contains(name))
+            continue;
+        if (on)
+            mix.config[name] = true;
+    }
+}
+
 std::string value_text(const json& value) {
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
@@ -265,6 +281,8 @@ FaultMix generate_fault_mix(const Scenario& base, std::uint64_t seed) {
         draw_family(family_random, family, context, mix);
     }
     drop_intake_if_suspended(mix);
+    Random switches_random = mix_random.fork();
+    draw_switches(switches_random, base, mix);
     return mix;
 }
 
@@ -279,6 +297,12 @@ nlohmann::json seed_document(const Scenario& base, const FaultMix& mix) {
     for (const auto& entry : mix.faults)
         faults.push_back(entry);
     doc["faults"] = std::move(faults);
+    if (!mix.config.empty()) {
+        json config = doc.contains("config") ? doc["config"] : json::object();
+        for (const auto& [key, value] : mix.config.items())
+            config[key] = value;
+        doc["config"] = std::move(config);
+    }
     return doc;
 }
 
@@ -298,9 +322,13 @@ std::string describe_faults(const nlohmann::json& faults) {
 
 std::string FaultMix::summary() const {
     const auto faults_text = describe_faults(faults);
-    return fmt::format("families={} faults={}{}{}",
+    std::vector<std::string> switches;
+    for (const auto& [key, value] : config.items())
+        switches.push_back(fmt::format("{}={}", key, value_text(value)));
+    return fmt::format("families={}{}{} faults={}{}{}",
                        families.empty() ? "none" : fmt::format("{}", fmt::join(families, ",")),
-                       faults.size(), faults_text.empty() ? "" : " ", faults_text);
+                       switches.empty() ? "" : " config=", fmt::join(switches, ","), faults.size(),
+                       faults_text.empty() ? "" : " ", faults_text);
 }
 
 }  // namespace scaleup::sim

@@ -4,7 +4,8 @@
 // every run, each run switches whole fault FAMILIES on or off, then draws parameters for the kinds
 // that are on. A run with only Postgres and SQS faults reaches states that a run drowning in every
 // fault at once never does (one fault masks another), and over many seeds every combination
-// comes up.
+// comes up. The control plane's own switches (its optional queued check) are drawn the same way,
+// so a path only one setting takes is explored too.
 //
 // The mix is a pure function of the seed (our own Random, no standard distributions) and of the
 // base scenario's shape (fault phase, liveness bound, owners). It is written as ordinary entries of
@@ -40,8 +41,11 @@ struct FaultMix {
     std::uint64_t seed = 0;
     std::vector<std::string> families;  // the families switched on, in fault_families() order
     nlohmann::json faults = nlohmann::json::array();  // the generated entries, scenario format
+    /// The control plane's switches the seed turns on, merged into the scenario's "config".
+    nlohmann::json config = nlohmann::json::object();
 
-    /// One line: "families=github,ec2 faults=3 github_outage(start=1200,duration=300) ...".
+    /// One line: "families=github,ec2 config=job_queued_check=true faults=3 github_outage(...)
+    /// ...".
     std::string summary() const;
 };
 
@@ -49,7 +53,8 @@ struct FaultMix {
 FaultMix generate_fault_mix(const Scenario& base, std::uint64_t seed);
 
 /// The seed's whole scenario document: the base document renamed "<base>-seed-<seed>", with the
-/// seed, the base's faults followed by the mix's, and a description saying where it came from.
+/// seed, the base's faults followed by the mix's, the mix's switches set in its "config", and a
+/// description saying where it came from.
 nlohmann::json seed_document(const Scenario& base, const FaultMix& mix);
 
 /// "kind(key=value,...)" for each entry of a "faults" array, space-separated.

@@ -120,6 +120,36 @@ TEST_CASE("swarm testing switches every family both on and off over 100 seeds", 
     CHECK(kinds_seen.size() == known_fault_kinds().size());  // every kind comes up
 }
 
+TEST_CASE("the queued check is switched on for some seeds, into the seed's config", "[explore]") {
+    const auto base = small_base();
+    int on = 0;
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+        const auto mix = generate_fault_mix(base, seed);
+        const auto doc = seed_document(base, mix);
+        const bool checked = mix.config.value("job_queued_check", false);
+        on += checked ? 1 : 0;
+        CHECK(doc["config"]["max_runners"] == 20);  // the base's own config stays
+        CHECK(load_scenario(doc, "seed.json").world.config.job_queued_check == checked);
+        CHECK((mix.summary().find(" config=job_queued_check=true ") != std::string::npos) ==
+              checked);
+    }
+    CHECK(on > 20);
+    CHECK(on < 80);
+}
+
+TEST_CASE("a base that sets the queued check keeps its own setting in every seed", "[explore]") {
+    auto doc = small_base_document();
+    doc["config"]["job_queued_check"] = false;
+    const auto base = load_scenario(doc, "explore-test.json");
+    for (std::uint64_t seed = 0; seed < 50; ++seed) {
+        const auto mix = generate_fault_mix(base, seed);
+        CHECK(mix.config.empty());
+        CHECK(seed_document(base, mix)["config"]["job_queued_check"] == false);
+        // The faults drawn do not depend on whether the base decides the switch.
+        CHECK(mix.faults == generate_fault_mix(small_base(), seed).faults);
+    }
+}
+
 TEST_CASE("a suspended installation never meets a lost webhook in one mix", "[explore]") {
     const auto base = small_base();
     int suspended = 0;
