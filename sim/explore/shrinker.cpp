@@ -104,6 +104,7 @@ class Shrinker {
     bool reduce_workload();
     bool reduce_owners();
     bool reduce_duration();
+    bool reduce_switches();
     std::set<std::string> owners_named_by_faults() const;
     json minimal_document(std::uint64_t seed) const;
 
@@ -210,6 +211,7 @@ bool Shrinker::keep_if_fails(const json& candidate, const std::string& step) {
 /// rarely does (every change reshuffles which jobs meet which fault).
 bool Shrinker::reduce_round() {
     bool changed = reduce_list("/faults", "faults", 0, fault_label);
+    changed = reduce_switches() || changed;
     changed = reduce_owners() || changed;
     changed = reduce_fault_knobs() || changed;
     changed = reduce_duration() || changed;
@@ -353,6 +355,31 @@ bool Shrinker::reduce_duration() {
         floor = std::max(floor, burst.value("at_seconds", std::int64_t{0}) + 1);
     }
     return reduce_number("/duration_seconds", floor, "duration_seconds");
+}
+
+/// The control plane's switches (boolean keys of "config", such as the queued check `scaleup
+/// explore` draws), each dropped back to its default while the failure persists: a switch the
+/// failure does not need is noise to the reader. Numbers stay as they are: a default may be a
+/// harsher limit (max_runners), and a harsher fault is another failure.
+bool Shrinker::reduce_switches() {
+    if (!current_.contains("config") || !current_["config"].is_object())
+        return false;
+    std::vector<std::string> switches;
+    for (const auto& [key, value] : current_["config"].items()) {
+        if (value.is_boolean())
+            switches.push_back(key);
+    }
+    bool changed = false;
+    for (const auto& key : switches) {
+        json candidate = current_;
+        candidate["config"].erase(key);
+        if (candidate["config"].empty())
+            candidate.erase("config");
+        changed = keep_if_fails(candidate,
+                                fmt::format("config: dropped {} (its default applies)", key)) ||
+                  changed;
+    }
+    return changed;
 }
 
 std::set<std::string> Shrinker::owners_named_by_faults() const {

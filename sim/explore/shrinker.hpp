@@ -12,7 +12,8 @@
 // - per fault, each numeric knob toward its smallest valid value: windows shorter
 //   (duration_seconds) and earlier (start_seconds, at_seconds), percents and rates lower;
 // - the workload: fewer jobs per hour, smaller bursts, a lower cancel share;
-// - a shorter fault phase (duration_seconds) that still holds every fault window and burst.
+// - a shorter fault phase (duration_seconds) that still holds every fault window and burst;
+// - the control plane's switches (boolean config keys), each dropped to its default.
 // A numeric knob tries its floor first, then halfway, then a quarter of the way, and repeats
 // from wherever it was kept.
 //

@@ -286,6 +286,34 @@ TEST_CASE("each reduction goes as far as the failure allows, and no further", "[
     CHECK(result.candidates_rejected == 0);
 }
 
+TEST_CASE("a switch the failure does not need is dropped, one it needs stays", "[shrink]") {
+    auto switched = noisy_scenario();
+    switched["config"] =
+        parse_json(R"({"max_runners": 50, "job_queued_check": true, "org_runners": false})");
+    ShrinkOptions options;
+    // Fails while the queued check is on and there is any fault at all.
+    options.run = [](const Scenario& scenario) {
+        const bool fails = scenario.world.config.job_queued_check &&
+                           !scenario.source.value("faults", nlohmann::json::array()).empty();
+        RunReport report;
+        report.checkers = {{"liveness", !fails, fails ? "late" : "", {}}};
+        report.passed = !fails;
+        return report;
+    };
+    const auto result = shrink_scenario(switched, "switched.json", options);
+    INFO(format_scenario_document(result.minimal));
+    REQUIRE(result.outcome == ShrinkOutcome::shrunk);
+    CHECK(result.minimal["config"] ==
+          parse_json(R"({"max_runners": 50, "job_queued_check": true})"));
+    bool dropped_org_runners = false;
+    for (const auto& step : result.steps) {
+        dropped_org_runners =
+            dropped_org_runners ||
+            step.description == "config: dropped org_runners (its default applies)";
+    }
+    CHECK(dropped_org_runners);
+}
+
 TEST_CASE("limits are never lowered: a shrunk capacity or rate limit is a harsher fault",
           "[shrink]") {
     // The failure needs only that EC2's capacity is limited at all. Lowering the limit would
