@@ -68,9 +68,9 @@ TEST_CASE("the same seed runs the same world: identical trace hashes", "[world]"
     CHECK(report.first_events > 1000);
 }
 
-// Hidden from the default run ([.]): about a minute in a release build. CTest runs it in the
-// release tree only, labelled slow (tests/CMakeLists.txt); the sanitizer and clang trees skip the
-// label.
+// Hidden from the default run ([.]): about 10 s in a release build (the day runs twice). CTest
+// runs it in the release tree only, labelled slow (tests/CMakeLists.txt); the sanitizer and clang
+// trees skip the label.
 TEST_CASE("a 24-hour day of 50,000 jobs with light faults runs end to end, deterministically",
           "[.][day]") {
     const auto report = check_determinism([](TraceRecorder& trace) {
