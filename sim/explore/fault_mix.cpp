@@ -1,6 +1,10 @@
 #include "sim/explore/fault_mix.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -189,7 +193,31 @@ MixContext context_of(const Scenario& base) {
     return c;
 }
 
+// An outage window: a start and a duration, and no `percent` (slow queries inside a window are a
+// degradation, not an outage).
+bool is_outage_window(const json& entry) {
+    return entry.contains("start_seconds") && entry.contains("duration_seconds") &&
+           !entry.contains("percent");
+}
+
+// Seconds covered by the union of `windows` (start, end).
+std::int64_t covered_seconds(std::vector<std::pair<std::int64_t, std::int64_t>> windows) {
+    std::sort(windows.begin(), windows.end());
+    std::int64_t covered = 0;
+    std::int64_t reached = std::numeric_limits<std::int64_t>::min();
+    for (const auto& [start, end] : windows) {
+        const std::int64_t from = std::max(start, reached);
+        if (end > from)
+            covered += end - from;
+        reached = std::max(reached, end);
+    }
+    return covered;
+}
+
 // Swarm: the family is on with probability 1/2; each of its kinds then with 1/2, at least one.
+// A family's outage windows are one service's bad time: merged, they must fit the longest window,
+// as one window must (a Postgres disconnect followed at once by a stall is one outage as long as
+// both). A window that would make them longer is left out; the first always fits.
 void draw_family(Random& r, const FamilyDraws& family, const MixContext& c, FaultMix& mix) {
     if (r.below(2) == 0)
         return;
@@ -199,10 +227,19 @@ void draw_family(Random& r, const FamilyDraws& family, const MixContext& c, Faul
     if (std::find(on.begin(), on.end(), true) == on.end())
         on[r.below(on.size())] = true;
     mix.families.push_back(family.family);
+    std::vector<std::pair<std::int64_t, std::int64_t>> outages;
     for (std::size_t i = 0; i < on.size(); ++i) {
         if (!on[i])
             continue;
         json entry = family.kinds[i].draw(r, c);
+        if (is_outage_window(entry)) {
+            const auto start = entry["start_seconds"].get<std::int64_t>();
+            outages.emplace_back(start, start + entry["duration_seconds"].get<std::int64_t>());
+            if (covered_seconds(outages) > c.longest_window) {
+                outages.pop_back();
+                continue;
+            }
+        }
         entry["kind"] = family.kinds[i].kind;
         entry["note"] = fmt::format("scaleup explore: family {}", family.family);
         mix.faults.push_back(std::move(entry));

@@ -150,6 +150,38 @@ TEST_CASE("a base that sets the queued check keeps its own setting in every seed
     }
 }
 
+TEST_CASE("a family's outage windows, merged, fit the longest window one may have", "[explore]") {
+    const auto base = small_base();
+    const auto longest =
+        std::chrono::duration_cast<std::chrono::seconds>(base.settings.liveness_bound).count() * 2 /
+        3;
+    int families_with_two_windows = 0;
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto mix = generate_fault_mix(base, seed);
+        std::map<std::string, std::vector<std::pair<std::int64_t, std::int64_t>>> by_family;
+        for (const auto& entry : mix.faults) {
+            if (is_windowed(entry) && !entry.contains("percent")) {
+                const auto start = entry["start_seconds"].get<std::int64_t>();
+                by_family[entry["note"].get<std::string>()].emplace_back(
+                    start, start + entry["duration_seconds"].get<std::int64_t>());
+            }
+        }
+        for (auto& [family, windows] : by_family) {
+            families_with_two_windows += windows.size() > 1 ? 1 : 0;
+            std::sort(windows.begin(), windows.end());
+            std::int64_t covered = 0;
+            std::int64_t reached = 0;
+            for (const auto& [start, end] : windows) {
+                covered += std::max<std::int64_t>(0, end - std::max(start, reached));
+                reached = std::max(reached, end);
+            }
+            INFO("seed " << seed << ", " << family);
+            CHECK(covered <= longest);
+        }
+    }
+    CHECK(families_with_two_windows > 30);  // the rule is exercised, not vacuous
+}
+
 TEST_CASE("a suspended installation never meets a lost webhook in one mix", "[explore]") {
     const auto base = small_base();
     int suspended = 0;
