@@ -224,8 +224,8 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
                        outcome->value().instance_ids.size());
         }
         throw std::runtime_error(
-            "CreateFleet: the client could not read the reply (simulated "
-            "client defect)");
+            "CreateFleet: the client could not read the reply "
+            "(simulated client defect)");
     }
     co_return std::move(*outcome);
 }

@@ -44,8 +44,7 @@ struct FaultMix {
     /// The control plane's switches the seed turns on, merged into the scenario's "config".
     nlohmann::json config = nlohmann::json::object();
 
-    /// One line: "families=github,ec2 config=job_queued_check=true faults=3 github_outage(...)
-    /// ...".
+    /// One line, e.g. "families=ec2 config=job_queued_check=true faults=1 ec2_lost_response(...)".
     std::string summary() const;
 };
 
