@@ -1,6 +1,7 @@
 #include "sim/runtime/simulated_runtime.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace scaleup::sim {
 
@@ -88,8 +89,10 @@ TimerId SimulatedRuntime::schedule(Instant at, std::coroutine_handle<> h) {
         slot = free_slots_.back();
         free_slots_.pop_back();
     }
+    if (slot > kSlotMask || next_sequence_ >> (64 - kSlotBits) != 0)
+        throw std::length_error("SimulatedRuntime: over 2^24 queued events or 2^40 scheduled");
     slots_[slot].queued = true;
-    const Event event{std::max(at, now_), next_sequence_++, h, slot};
+    const Event event{std::max(at, now_), (next_sequence_++ << kSlotBits) | slot, h};
     // Due now (a spawn, a wake-up, a zero sleep: nearly half of all events): it runs after every
     // event queued before it for this instant and before any queued after it, which a FIFO keeps
     // without touching the heap.
@@ -118,9 +121,9 @@ void SimulatedRuntime::cancel_timer(TimerId id) noexcept {
 
 void SimulatedRuntime::compact_queue() noexcept {
     const auto keep = [this](const Event& event) {
-        if (!slots_[event.slot].cancelled)
+        if (!slots_[event.slot()].cancelled)
             return true;
-        release_slot(event.slot);
+        release_slot(event.slot());
         return false;
     };
     std::size_t kept = 0;
@@ -162,16 +165,16 @@ SimulatedRuntime::Event SimulatedRuntime::pop_next() noexcept {
         ready_.clear();
         ready_head_ = 0;
     }
-    if (slots_[event.slot].cancelled)
+    if (slots_[event.slot()].cancelled)
         --cancelled_queued_;
-    release_slot(event.slot);
+    release_slot(event.slot());
     return event;
 }
 
 void SimulatedRuntime::drop_cancelled_on_top() noexcept {
     while (cancelled_queued_ > 0 && queued_entries() > 0 &&
-           slots_[(next_is_ready() ? ready_[ready_head_] : heap_.front()).slot].cancelled) {
-        pop_next();
+           slots_[(next_is_ready() ? ready_[ready_head_] : heap_.front()).slot()].cancelled) {
+        (void)pop_next();
     }
 }
 
@@ -197,12 +200,16 @@ bool SimulatedRuntime::step() {
     drop_cancelled_on_top();
     if (queued_entries() == 0)
         return false;
+    run_next();
+    return true;
+}
+
+void SimulatedRuntime::run_next() {
     const Event event = pop_next();
     now_ = event.at;
     ++events_processed_;
     event.handle.resume();
     rethrow_failure();
-    return true;
 }
 
 void SimulatedRuntime::run_until(Instant deadline) {
@@ -211,7 +218,7 @@ void SimulatedRuntime::run_until(Instant deadline) {
     for (drop_cancelled_on_top();
          queued_entries() > 0 && (next_is_ready() ? now_ : heap_.front().at) <= deadline;
          drop_cancelled_on_top()) {
-        step();
+        run_next();
     }
     if (deadline > now_)
         now_ = deadline;
