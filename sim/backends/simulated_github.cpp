@@ -46,8 +46,8 @@ SimulatedGitHub::SimulatedGitHub(Runtime& rt, Options options)
       random_(rt.random().fork()),
       rate_limits_(options_.rate_limits),
       next_installation_id_(kFirstInstallationId),
-      next_job_(kFirstJobId),
-      next_runner_(kFirstRunnerId),
+      jobs_(kFirstJobId),
+      runners_(kFirstRunnerId),
       webhook_key_(options_.webhook_secret),
       next_attempt_id_(kFirstDeliveryId) {}
 

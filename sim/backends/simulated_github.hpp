@@ -60,6 +60,7 @@
 #include "core/intake/webhook_delivery.hpp"
 #include "core/ports/github.hpp"
 #include "core/runtime/runtime.hpp"
+#include "sim/backends/dense_records.hpp"
 #include "sim/backends/github_rate_limits.hpp"
 #include "sim/backends/runner_service.hpp"
 #include "sim/backends/sim_common.hpp"
@@ -268,9 +269,9 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     void runner_lost(std::int64_t runner_id) override;
 
     // ---- observability (checkers, tests) ----------------------------------------------------
-    const std::map<std::int64_t, JobRecord>& jobs() const { return jobs_; }
+    const DenseRecords<JobRecord>& jobs() const { return jobs_; }
     const JobRecord* job(std::int64_t job_id) const;
-    const std::map<std::int64_t, RunnerRecord>& runners() const { return runners_; }
+    const DenseRecords<RunnerRecord>& runners() const { return runners_; }
     const RunnerRecord* runner(std::int64_t runner_id) const;
     const std::map<std::int64_t, Installation>& installations() const { return installations_; }
     const std::vector<MintRecord>& mints() const { return mints_; }
@@ -404,19 +405,17 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::int64_t next_token_ = 1;
     std::map<JwtKey, JwtSighting> jwt_sightings_;
 
-    std::map<std::int64_t, JobRecord> jobs_;
-    std::int64_t next_job_;
+    DenseRecords<JobRecord> jobs_;
     // Queued jobs, oldest first, with their records (jobs_ never erases one): a runner looking
     // for work walks this list, and a lookup in jobs_ per queued job was most of its cost.
     std::map<std::int64_t, JobRecord*> queued_;
     std::map<std::int64_t, CancellationSource> queue_timers_;  // queued job -> its 24 h timer
-    std::map<std::int64_t, RunnerRecord> runners_;
+    DenseRecords<RunnerRecord> runners_;
     // runners_ not deleted (what GitHub lists), by owner: a day registers 50,000 runners, and
     // scale-down lists one owner's every minute.
     std::map<RunnerOwner, std::set<std::int64_t>> active_runners_;
     // The (owner, name) of each active runner: a name is unique per owner among them.
     std::set<std::pair<RunnerOwner, std::string>> active_names_;
-    std::int64_t next_runner_;
     LookupTable<std::string, std::int64_t> jit_configs_;  // encoded config -> runner id
     std::vector<std::int64_t> waiting_;                   // idle runners polling, in wait order
     std::map<std::int64_t, JobWait*> waits_;              // runner id -> its poll

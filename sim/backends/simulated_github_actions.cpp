@@ -27,13 +27,11 @@ bool owns(const RunnerOwner& owner, const std::string& job_owner, const std::str
 }  // namespace
 
 const SimulatedGitHub::JobRecord* SimulatedGitHub::job(std::int64_t job_id) const {
-    const auto it = jobs_.find(job_id);
-    return it == jobs_.end() ? nullptr : &it->second;
+    return jobs_.find(job_id);
 }
 
 const SimulatedGitHub::RunnerRecord* SimulatedGitHub::runner(std::int64_t runner_id) const {
-    const auto it = runners_.find(runner_id);
-    return it == runners_.end() ? nullptr : &it->second;
+    return runners_.find(runner_id);
 }
 
 // ---- jobs ---------------------------------------------------------------------------------------
@@ -42,8 +40,9 @@ std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
                                         std::vector<std::string> labels, Duration duration,
                                         std::int64_t installation_id) {
     const auto n = static_cast<std::int64_t>(jobs_.size());
-    JobRecord& job = jobs_[next_job_];
-    job.id = next_job_++;
+    const std::int64_t id = jobs_.next_id();
+    JobRecord& job = jobs_.add();
+    job.id = id;
     job.run_id = kFirstRunId + n;
     job.owner = std::move(owner);
     job.repo = std::move(repo);
@@ -193,10 +192,10 @@ Task<Result<std::int64_t>> SimulatedGitHub::register_jit_runner(std::string enco
 
 Task<std::optional<AssignedJob>> SimulatedGitHub::wait_for_job(std::int64_t runner_id,
                                                                Duration max_wait) {
-    const auto found = runners_.find(runner_id);
-    if (found == runners_.end() || waits_.contains(runner_id))
+    RunnerRecord* const found = runners_.find(runner_id);
+    if (found == nullptr || waits_.contains(runner_id))
         co_return std::nullopt;
-    RunnerRecord& runner = found->second;
+    RunnerRecord& runner = *found;
     if (runner.deleted || !runner.online || runner.busy)
         co_return std::nullopt;
     if (JobRecord* job = oldest_job_for(runner)) {
@@ -220,10 +219,9 @@ Task<std::optional<AssignedJob>> SimulatedGitHub::wait_for_job(std::int64_t runn
 
 void SimulatedGitHub::job_finished(std::int64_t runner_id, std::int64_t job_id) {
     RunnerRecord& runner = runners_.at(runner_id);
-    const auto job = jobs_.find(job_id);
-    if (job != jobs_.end() && job->second.runner_id == runner_id &&
-        job->second.status == JobStatus::in_progress) {
-        complete_job(job->second, "success");
+    JobRecord* const job = jobs_.find(job_id);
+    if (job != nullptr && job->runner_id == runner_id && job->status == JobStatus::in_progress) {
+        complete_job(*job, "success");
     }
     // Ephemeral: one job, then GitHub removes the runner.
     runner.busy = false;
@@ -256,12 +254,12 @@ Result<JobStatus> SimulatedGitHub::serve_job_status(std::int64_t installation_id
                                                     const std::string& owner,
                                                     const std::string& repo,
                                                     std::int64_t job_id) const {
-    const auto it = jobs_.find(job_id);
-    if (!covers(installation_id, owner, repo) || it == jobs_.end() || it->second.owner != owner ||
-        it->second.repo != repo) {
+    const JobRecord* const found = jobs_.find(job_id);
+    if (!covers(installation_id, owner, repo) || found == nullptr || found->owner != owner ||
+        found->repo != repo) {
         return not_found();
     }
-    const JobRecord& job = it->second;
+    const JobRecord& job = *found;
     if (job.status == JobStatus::completed && job.runner_id == 0)
         return JobStatus::completed_never_ran;  // what the API's null runner_id tells a client
     return job.status;
@@ -287,9 +285,10 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
             fmt::format(FMT_COMPILE("Already exists - A runner with the name {} already exists."),
                         request.runner_name));
     }
-    RunnerRecord& runner = runners_[next_runner_];
-    active_runners_[request.owner].insert(next_runner_);
-    runner.id = next_runner_++;
+    const std::int64_t id = runners_.next_id();
+    RunnerRecord& runner = runners_.add();
+    active_runners_[request.owner].insert(id);
+    runner.id = id;
     runner.name = request.runner_name;
     runner.owner = request.owner;
     runner.labels = request.labels;
@@ -348,12 +347,12 @@ Result<std::vector<RunnerInfo>> SimulatedGitHub::serve_list_runners(
 
 Status SimulatedGitHub::serve_delete_runner(std::int64_t installation_id, const RunnerOwner& owner,
                                             std::int64_t runner_id) {
-    const auto it = runners_.find(runner_id);
-    if (!covers(installation_id, owner.owner, owner.repo) || it == runners_.end() ||
-        it->second.deleted || it->second.owner != owner) {
+    RunnerRecord* const found = runners_.find(runner_id);
+    if (!covers(installation_id, owner.owner, owner.repo) || found == nullptr || found->deleted ||
+        found->owner != owner) {
         return not_found();
     }
-    RunnerRecord& runner = it->second;
+    RunnerRecord& runner = *found;
     if (runner.busy) {
         return github_error(
             ErrorKind::invalid, "422",

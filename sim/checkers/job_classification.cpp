@@ -84,7 +84,8 @@ JobClassification classify_jobs(const World& world) {
         if (job && dead.count(*job) == 0)
             dead[*job] = &letter;
     }
-    for (const auto& [id, job] : world.github().jobs()) {
+    for (const auto& job : world.github().jobs()) {
+        const std::int64_t id = job.id;
         JobView view;
         view.job_id = id;
         view.messages = all_messages[id];

@@ -88,9 +88,9 @@ const std::map<std::string, Apply>& catalogue() {
                                    fmt::format("users cancel {}% of queued jobs", share.numerator),
                                    [share](World& world) {
                                        std::vector<std::int64_t> queued;
-                                       for (const auto& [id, job] : world.github().jobs()) {
+                                       for (const auto& job : world.github().jobs()) {
                                            if (job.status == JobStatus::queued)
-                                               queued.push_back(id);
+                                               queued.push_back(job.id);
                                        }
                                        for (const auto id : queued) {
                                            if (world.runtime().random().chance(share))

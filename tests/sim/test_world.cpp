@@ -28,7 +28,7 @@ struct JobCounts {
 
 JobCounts count_jobs(const World& world) {
     JobCounts c;
-    for (const auto& [id, job] : world.github().jobs()) {
+    for (const auto& job : world.github().jobs()) {
         ++c.queued;
         if (job.status == JobStatus::completed)
             ++c.completed;
