@@ -2,9 +2,9 @@
 //
 // GitHub numbers jobs and runners in order, and the simulated GitHub never forgets one (checkers
 // read them all after the run). A std::map of them made every lookup a walk of about ten tree
-// nodes, each a likely cache miss: the job and runner maps were a fifth of an explored seed's
-// misses in a 1 MB cache (cachegrind). Here a lookup is an index. The records live in a deque, so
-// a reference to one stays valid as more are added, and iteration is in id order, as the map's was.
+// nodes, each a likely cache miss; here a lookup is an index (an explored seed: 2.5 % fewer
+// first-level misses, docs/benchmarks.md). The records live in a deque, so a reference to one
+// stays valid as more are added, and iteration is in id order, as the map's was.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,8 @@ class DenseRecords {
         return contains(id) ? &records_[index(id)] : nullptr;
     }
     /// The record with `id`; throws std::out_of_range if there is none.
-    Record& at(std::int64_t id) { return records_.at(checked_index(id)); }
-    const Record& at(std::int64_t id) const { return records_.at(checked_index(id)); }
+    Record& at(std::int64_t id) { return records_[checked_index(id)]; }
+    const Record& at(std::int64_t id) const { return records_[checked_index(id)]; }
 
     std::size_t size() const noexcept { return records_.size(); }
     bool empty() const noexcept { return records_.empty(); }

@@ -68,7 +68,7 @@ class SimulatedRuntime final : public Runtime {
     // generation, so the id of a timer that already fired never matches a reused slot.
     // An event is 24 bytes, not 32, so more of the heap stays in cache: the sequence and the slot
     // share one word, the sequence above (it is unique, so the slot bits never decide the order).
-    // 100,000 sleepers ran 9 % faster (bench_runtime).
+    // With 100,000 sleepers (bench_runtime) cachegrind counts 16 % fewer first-level misses.
     struct Event {
         Instant at;
         std::uint64_t order;
