@@ -45,7 +45,7 @@ Task<SweepReport> DeliverySweeper::sweep_once(Instant deadline) {
                   [&](const auto& entry) { return !recently_redelivered(entry.second); });
     const Instant cutoff = rt_.now() - std::min(config_.sweeper_lookback, kRedeliverableFor);
 
-    Result<std::vector<HookDelivery>> deliveries = co_await list_window(cutoff, deadline, report);
+    Result<Window> deliveries = co_await list_window(cutoff, deadline, report);
     if (!deliveries) {
         // Nothing is redelivered on a partial view of the log: a GUID's success may be on the
         // page that could not be read.
@@ -76,10 +76,9 @@ Task<void> DeliverySweeper::run(CancellationToken cancel, Duration interval) {
                             "sweeper", [this](Instant deadline) { return sweep_once(deadline); });
 }
 
-Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cutoff,
-                                                                     Instant deadline,
-                                                                     SweepReport& report) {
-    std::vector<HookDelivery> window;
+Task<Result<DeliverySweeper::Window>> DeliverySweeper::list_window(Instant cutoff, Instant deadline,
+                                                                   SweepReport& report) {
+    Window window;
     std::string cursor;
     for (int page = 0; page < kMaxPages; ++page) {
         Result<HookDeliveryPage> listed = co_await with_retries<HookDeliveryPage>(
@@ -90,13 +89,13 @@ Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cut
             co_return listed.error();
         ++report.pages;
         HookDeliveryPage& got = listed.value();
-        bool past_window = got.deliveries.empty();
-        for (auto& delivery : got.deliveries) {
-            if (delivery.delivered_at < cutoff)
-                past_window = true;  // newest first: the rest of the log is older still
-            else
-                window.push_back(std::move(delivery));
-        }
+        // Newest first: past one attempt older than the cutoff, the rest of the log is older.
+        const bool past_window = std::erase_if(got.deliveries,
+                                               [&](const HookDelivery& delivery) {
+                                                   return delivery.delivered_at < cutoff;
+                                               }) > 0 ||
+                                 got.deliveries.empty();
+        window.push_back(std::move(got.deliveries));
         if (past_window || got.next_cursor.empty())
             break;
         cursor = std::move(got.next_cursor);
@@ -104,14 +103,16 @@ Task<Result<std::vector<HookDelivery>>> DeliverySweeper::list_window(Instant cut
     co_return window;
 }
 
-std::vector<DeliverySweeper::Attempts> DeliverySweeper::failed_guids(
-    const std::vector<HookDelivery>& deliveries, SweepReport& report) {
+std::vector<DeliverySweeper::Attempts> DeliverySweeper::failed_guids(const Window& window,
+                                                                     SweepReport& report) {
     // The wanted attempts grouped by GUID by sorting views of them: a window holds hundreds of
     // attempts a sweep, and a map from GUID to a copy of the attempt allocated three times each.
     std::vector<const HookDelivery*> attempts;
-    for (const auto& delivery : deliveries) {
-        if (wanted(delivery))
-            attempts.push_back(&delivery);
+    for (const auto& page : window) {
+        for (const auto& delivery : page) {
+            if (wanted(delivery))
+                attempts.push_back(&delivery);
+        }
     }
     // Within one GUID the order does not matter: the latest, the first and "any succeeded" are
     // the same in every order.

@@ -68,10 +68,11 @@ class DeliverySweeper {
         bool succeeded = false;
     };
 
-    Task<Result<std::vector<HookDelivery>>> list_window(Instant cutoff, Instant deadline,
-                                                        SweepReport& report);
-    std::vector<Attempts> failed_guids(const std::vector<HookDelivery>& deliveries,
-                                       SweepReport& report);
+    // The window as GitHub's pages gave it, the attempts older than the cutoff dropped: kept page
+    // by page, so no attempt is moved again (a window holds hundreds of them every sweep).
+    using Window = std::vector<std::vector<HookDelivery>>;
+    Task<Result<Window>> list_window(Instant cutoff, Instant deadline, SweepReport& report);
+    std::vector<Attempts> failed_guids(const Window& window, SweepReport& report);
     Task<void> redeliver(std::vector<Attempts> failed, Instant deadline, SweepReport& report);
     bool wanted(const HookDelivery& delivery) const;
     void count(const char* result, int by = 1);
