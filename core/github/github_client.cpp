@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/common/retry.hpp"
+#include "core/github/github_call_metric.hpp"
 
 namespace scaleup {
 
@@ -76,7 +77,7 @@ Task<Result<JobStatus>> GitHubClient::get_job_status(std::int64_t installation_i
     };
     Result<JobStatus> result = co_await call_with_token<JobStatus>(
         installation_id, std::move(owner), deadline, std::move(make_call));
-    count_call("get_job", result ? nullptr : &result.error());
+    count_github_call(metrics_, "get_job", result ? nullptr : &result.error());
     if (auto budget = github_.core_rate_budget(used_token))
         core_budgets_[installation_id] = *budget;
     co_return std::move(result);
@@ -98,13 +99,8 @@ Task<Result<JitConfig>> GitHubClient::generate_jit_config(std::int64_t installat
     };
     Result<JitConfig> result = co_await call_with_token<JitConfig>(
         installation_id, std::move(owner), deadline, std::move(make_call));
-    count_call("jit_config", result ? nullptr : &result.error());
+    count_github_call(metrics_, "jit_config", result ? nullptr : &result.error());
     co_return std::move(result);
-}
-
-void GitHubClient::count_call(const char* call, const ServiceError* error) {
-    metrics_.increment(kGitHubCallsMetric,
-                       {{"call", call}, {"outcome", error ? to_string(error->kind) : "ok"}});
 }
 
 }  // namespace scaleup

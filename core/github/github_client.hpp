@@ -49,7 +49,6 @@ class GitHubClient {
                                        Instant deadline, MakeCall& make_call);
     template <typename T, typename MakeCall>
     Task<Result<T>> call_github(const std::string& token, Instant deadline, MakeCall& make_call);
-    void count_call(const char* call, const ServiceError* error);
 
     Runtime& rt_;
     GitHubPort& github_;

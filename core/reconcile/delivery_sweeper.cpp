@@ -9,6 +9,7 @@
 
 #include "core/common/periodic.hpp"
 #include "core/common/retry.hpp"
+#include "core/github/github_call_metric.hpp"
 
 namespace scaleup {
 
@@ -84,7 +85,7 @@ Task<Result<DeliverySweeper::Window>> DeliverySweeper::list_window(Instant cutof
         Result<HookDeliveryPage> listed = co_await with_retries<HookDeliveryPage>(
             rt_, github_retry_rules(config_), deadline,
             [&] { return github_.list_hook_deliveries(tokens_.make_claims(), cursor); });
-        count_call("list_hook_deliveries", listed ? nullptr : &listed.error());
+        count_github_call(metrics_, "list_hook_deliveries", listed ? nullptr : &listed.error());
         if (!listed)
             co_return listed.error();
         ++report.pages;
@@ -175,7 +176,7 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
         Status done = co_await with_retries<Done>(rt_, github_retry_rules(config_), deadline, [&] {
             return github_.redeliver_hook_delivery(tokens_.make_claims(), id);
         });
-        count_call("redeliver_hook_delivery", done ? nullptr : &done.error());
+        count_github_call(metrics_, "redeliver_hook_delivery", done ? nullptr : &done.error());
         if (rt_.tracing()) {
             rt_.tracef("sweeper", "redeliver", FMT_COMPILE("guid={} delivery={} ok={}"), guid, id,
                        done.ok());
@@ -208,11 +209,6 @@ bool DeliverySweeper::wanted(const HookDelivery& delivery) const {
 void DeliverySweeper::count(const char* result, int by) {
     if (by > 0)
         metrics_.increment(kGuidsMetric, {{"result", result}}, static_cast<std::uint64_t>(by));
-}
-
-void DeliverySweeper::count_call(const char* call, const ServiceError* error) {
-    metrics_.increment(kGitHubCallsMetric,
-                       {{"call", call}, {"outcome", error ? to_string(error->kind) : "ok"}});
 }
 
 }  // namespace scaleup

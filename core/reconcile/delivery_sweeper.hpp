@@ -76,7 +76,6 @@ class DeliverySweeper {
     Task<void> redeliver(std::vector<Attempts> failed, Instant deadline, SweepReport& report);
     bool wanted(const HookDelivery& delivery) const;
     void count(const char* result, int by = 1);
-    void count_call(const char* call, const ServiceError* error);
 
     Runtime& rt_;
     GitHubPort& github_;

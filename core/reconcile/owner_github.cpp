@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/github/github_call_metric.hpp"
+
 namespace scaleup {
 
 RunnerOwner parse_owner(const std::string& text) {
@@ -25,8 +27,7 @@ Task<Result<T>> OwnerGitHub::call(RunnerOwner owner, Instant deadline, const cha
                                   std::int64_t* installation_id, MakeCall make_call) {
     Result<TokenGrant> grant = co_await tokens_.token_for(0, owner, deadline);
     if (!grant) {
-        metrics_.increment(kGitHubCallsMetric,
-                           {{"call", name}, {"outcome", to_string(grant.error().kind)}});
+        count_github_call(metrics_, name, &grant.error());
         co_return grant.error();
     }
     if (installation_id != nullptr)
@@ -36,9 +37,7 @@ Task<Result<T>> OwnerGitHub::call(RunnerOwner owner, Instant deadline, const cha
                                                 [&make_call, &token] { return make_call(token); });
     if (!result && result.error().kind == ErrorKind::unauthorized)
         tokens_.invalidate(grant.value().installation_id, token);  // the next run mints anew
-    metrics_.increment(
-        kGitHubCallsMetric,
-        {{"call", name}, {"outcome", result ? "ok" : to_string(result.error().kind)}});
+    count_github_call(metrics_, name, result ? nullptr : &result.error());
     co_return std::move(result);
 }
 
