@@ -138,8 +138,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         Instant queued_at{};
         std::optional<Instant> started_at;
         std::optional<Instant> completed_at;
-        std::int64_t runner_id = 0;
-        std::string runner_name;
+        std::int64_t runner_id = 0;  // its runner's name is in runners()
     };
 
     struct RunnerRecord {
@@ -196,8 +195,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         std::string conclusion;
         std::optional<Instant> started_at;
         std::optional<Instant> completed_at;
-        std::int64_t runner_id = 0;
-        std::string runner_name;
+        std::int64_t runner_id = 0;  // its name is the runner's record's
         std::int64_t owner_id = 0;
         std::int64_t repository_id = 0;
         bool owner_is_organization = true;

@@ -96,7 +96,6 @@ void SimulatedGitHub::start_job(JobRecord& job, RunnerRecord& runner) {
     job.status = JobStatus::in_progress;
     job.started_at = rt_.now();
     job.runner_id = runner.id;
-    job.runner_name = runner.name;
     runner.busy = true;
     runner.job_id = job.id;
     if (rt_.tracing())

@@ -84,7 +84,6 @@ void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
     payload.started_at = job.started_at;
     payload.completed_at = job.completed_at;
     payload.runner_id = job.runner_id;
-    payload.runner_name = job.runner_name;
     // Ids are given out the first time an account or repository is seen: now, not at delivery.
     payload.owner_id = account_id(job.owner);
     payload.owner_is_organization = account_type(job.owner) == AccountType::organization;
@@ -111,7 +110,8 @@ WorkflowJobEvent SimulatedGitHub::event_of(const WebhookPayload& payload) const 
     event.started_at = payload.started_at;
     event.completed_at = payload.completed_at;
     event.runner_id = payload.runner_id;
-    event.runner_name = payload.runner_name;
+    if (const RunnerRecord* runner = runners_.find(payload.runner_id))
+        event.runner_name = runner->name;  // a runner's name never changes
     event.installation_id = payload.installation_id;
     return event;
 }

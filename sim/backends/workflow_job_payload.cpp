@@ -39,15 +39,15 @@ void put_string(Out& out, std::string_view text) {
     append_json_string(out, text);  // the core's escaping: the intake reads what this writes
 }
 
-void put_account(Out& out, const std::string& login, std::int64_t id, bool organization) {
+void put_account(Out& out, std::string_view login, std::int64_t id, bool organization) {
     auto it = std::back_inserter(out);
     fmt::format_to(it, FMT_COMPILE("{{\"login\":"));
     put_string(out, login);
     fmt::format_to(it, FMT_COMPILE(",\"id\":{},\"node_id\":\"MDEyOk9yZ2FuaXphdGlvbj{}\",\"url\":"),
                    id, id);
-    put_string(out, "https://api.github.com/users/" + login);
+    put_string(out, fmt::format(FMT_COMPILE("https://api.github.com/users/{}"), login));
     fmt::format_to(it, FMT_COMPILE(",\"html_url\":"));
-    put_string(out, "https://github.com/" + login);
+    put_string(out, fmt::format(FMT_COMPILE("https://github.com/{}"), login));
     fmt::format_to(it, FMT_COMPILE(",\"type\":\"{}\",\"site_admin\":false}}"),
                    organization ? "Organization" : "User");
 }
@@ -145,7 +145,7 @@ void put_repository(Out& out, const WorkflowJobEvent& e) {
                    e.repository_id, e.repository_id);
     put_string(out, e.repo);
     fmt::format_to(it, FMT_COMPILE(",\"full_name\":"));
-    put_string(out, e.owner + "/" + e.repo);
+    put_string(out, fmt::format(FMT_COMPILE("{}/{}"), e.owner, e.repo));
     fmt::format_to(it, FMT_COMPILE(",\"private\":true,\"owner\":"));
     put_account(out, e.owner, e.owner_id, e.owner_is_organization);
     fmt::format_to(it, FMT_COMPILE(",\"html_url\":"));
@@ -241,11 +241,14 @@ std::string WorkflowJobPayloadWriter::write(const WorkflowJobEvent& e) {
 }
 
 const RepositoryText& WorkflowJobPayloadWriter::repository_text(const WorkflowJobEvent& e) {
-    RepositoryKey key{e.owner, e.repo, e.owner_id, e.repository_id, e.owner_is_organization};
+    const RepositoryKeyView key{e.owner, e.repo, e.owner_id, e.repository_id,
+                                e.owner_is_organization};
     const auto found = repositories_.find(key);
     if (found != repositories_.end())
         return found->second;
-    return repositories_.emplace(std::move(key), repository_text_of(e)).first->second;
+    RepositoryKey stored{std::string(e.owner), std::string(e.repo), e.owner_id, e.repository_id,
+                         e.owner_is_organization};
+    return repositories_.emplace(std::move(stored), repository_text_of(e)).first->second;
 }
 
 }  // namespace scaleup::sim

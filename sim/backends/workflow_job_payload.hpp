@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -16,23 +18,26 @@
 
 namespace scaleup::sim {
 
+/// What one body says, as views of the records it is written from: the simulated GitHub writes a
+/// body at every delivery attempt, and copying the job's strings into an event each time was
+/// three allocations an attempt. The viewed strings must outlive the write.
 struct WorkflowJobEvent {
-    std::string action;  // queued, in_progress, completed
+    std::string_view action;  // queued, in_progress, completed
     std::int64_t job_id = 0;
     std::int64_t run_id = 0;
-    std::string owner;
+    std::string_view owner;
     std::int64_t owner_id = 0;
     bool owner_is_organization = true;
-    std::string repo;
+    std::string_view repo;
     std::int64_t repository_id = 0;
-    std::vector<std::string> labels;
-    std::string status;      // queued, in_progress, completed
-    std::string conclusion;  // empty: null
+    std::span<const std::string> labels;
+    std::string_view status;      // queued, in_progress, completed
+    std::string_view conclusion;  // empty: null
     Instant created_at{};
     std::optional<Instant> started_at;
     std::optional<Instant> completed_at;
     std::int64_t runner_id = 0;  // 0: null (no runner yet)
-    std::string runner_name;
+    std::string_view runner_name;
     std::int64_t installation_id = 0;
 };
 
@@ -62,9 +67,12 @@ class WorkflowJobPayloadWriter {
 
   private:
     using RepositoryKey = std::tuple<std::string, std::string, std::int64_t, std::int64_t, bool>;
+    using RepositoryKeyView =
+        std::tuple<std::string_view, std::string_view, std::int64_t, std::int64_t, bool>;
     const RepositoryText& repository_text(const WorkflowJobEvent& event);
 
-    std::map<RepositoryKey, RepositoryText> repositories_;
+    // Found by a view of the key (std::less<>): a write builds no key strings.
+    std::map<RepositoryKey, RepositoryText, std::less<>> repositories_;
 };
 
 /// "2026-01-01T00:00:00Z": UTC, whole seconds, as GitHub writes timestamps.

@@ -16,6 +16,10 @@ using namespace scaleup::sim;
 
 namespace {
 
+// An event views the strings it is written from; these outlive every test's events.
+const std::vector<std::string> kLabels{"self-hosted", "linux"};
+const std::vector<std::string> kOddLabels{"tab\there", "new\nline", "caf\xc3\xa9"};
+
 WorkflowJobEvent queued_event() {
     WorkflowJobEvent e;
     e.action = "queued";
@@ -25,7 +29,7 @@ WorkflowJobEvent queued_event() {
     e.owner_id = 1001;
     e.repo = "app";
     e.repository_id = 501;
-    e.labels = {"self-hosted", "linux"};
+    e.labels = kLabels;
     e.status = "queued";
     e.created_at = kSimulationEpoch + seconds(61);
     e.installation_id = 51'000'001;
@@ -84,7 +88,7 @@ TEST_CASE("a completed payload names its runner and conclusion, a user has no or
 TEST_CASE("names from a scenario are escaped as JSON strings", "[sim-payload]") {
     auto e = queued_event();
     e.owner = "we\"ird\\org";
-    e.labels = {"tab\there", "new\nline", "caf\xc3\xa9"};
+    e.labels = kOddLabels;
     const auto body = nlohmann::json::parse(workflow_job_payload(e));
     CHECK(body["repository"]["owner"]["login"] == "we\"ird\\org");
     CHECK(body["repository"]["full_name"] == "we\"ird\\org/app");
