@@ -69,10 +69,22 @@ class WorkflowJobPayloadWriter {
     using RepositoryKey = std::tuple<std::string, std::string, std::int64_t, std::int64_t, bool>;
     using RepositoryKeyView =
         std::tuple<std::string_view, std::string_view, std::int64_t, std::int64_t, bool>;
+    // Orders keys by their views, so a write finds its repository by a view and builds no key
+    // strings (comparing a tuple of strings with one of views directly is not portable).
+    struct RepositoryKeyLess {
+        using is_transparent = void;
+        static RepositoryKeyView view(const RepositoryKey& k) {
+            return {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), std::get<4>(k)};
+        }
+        static const RepositoryKeyView& view(const RepositoryKeyView& k) { return k; }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return view(a) < view(b);
+        }
+    };
     const RepositoryText& repository_text(const WorkflowJobEvent& event);
 
-    // Found by a view of the key (std::less<>): a write builds no key strings.
-    std::map<RepositoryKey, RepositoryText, std::less<>> repositories_;
+    std::map<RepositoryKey, RepositoryText, RepositoryKeyLess> repositories_;
 };
 
 /// "2026-01-01T00:00:00Z": UTC, whole seconds, as GitHub writes timestamps.
