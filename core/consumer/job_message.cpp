@@ -1,7 +1,6 @@
 #include "core/consumer/job_message.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -128,10 +127,13 @@ std::string JobMessage::to_json() const {
 }
 
 std::vector<std::string> normalise_labels(std::vector<std::string> labels) {
-    for (auto& label : labels) {
-        std::transform(label.begin(), label.end(), label.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    }
+    // ASCII only, as std::tolower does in the "C" locale, but without asking the locale for every
+    // character: labels are lowered for every message, webhook and reconciled job.
+    const auto lower = [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    for (auto& label : labels)
+        std::transform(label.begin(), label.end(), label.begin(), lower);
     std::sort(labels.begin(), labels.end());
     labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
     return labels;
