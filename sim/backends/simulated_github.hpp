@@ -55,7 +55,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/common/lookup_table.hpp"
 #include "core/intake/hmac_sha256.hpp"
 #include "core/intake/webhook_delivery.hpp"
 #include "core/ports/github.hpp"
@@ -414,9 +413,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     std::map<RunnerOwner, std::set<std::int64_t>> active_runners_;
     // The (owner, name) of each active runner: a name is unique per owner among them.
     std::set<std::pair<RunnerOwner, std::string>> active_names_;
-    LookupTable<std::string, std::int64_t> jit_configs_;  // encoded config -> runner id
-    std::vector<std::int64_t> waiting_;                   // idle runners polling, in wait order
-    std::map<std::int64_t, JobWait*> waits_;              // runner id -> its poll
+    std::vector<std::int64_t> waiting_;       // idle runners polling, in wait order
+    std::map<std::int64_t, JobWait*> waits_;  // runner id -> its poll
 
     std::vector<MintRecord> mints_;
     std::vector<ApiRequestRecord> requests_;

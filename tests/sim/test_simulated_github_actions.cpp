@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "tests/sim/simulated_github_fixture.hpp"
 
 using namespace scaleup;
@@ -41,6 +43,23 @@ std::int64_t queue(GitHubFixture& f, std::vector<std::string> labels, std::strin
 }
 
 }  // namespace
+
+TEST_CASE("a JIT config is checked whole, not only the runner it names", "[sim-github]") {
+    // The simulated GitHub finds a config's runner by the id in its text; a forged suffix, a
+    // runner that does not exist, or no suffix at all must still be refused, touching no runner.
+    GitHubFixture f;
+    const std::string token = f.mint(f.org);
+    const JitConfig config = jit(f, token, "scaleup-i-4");
+    const std::string named = fmt::format("jitconfig-{}-", config.runner_id);
+    for (const std::string& forged :
+         {named + "0000000000000000", named, std::string("jitconfig-999999-0000000000000000"),
+          fmt::format("jitconfig-{}", config.runner_id)}) {
+        CAPTURE(forged);
+        CHECK(f.run(f.github.register_jit_runner(forged, "i-4")).error().code == "400");
+    }
+    CHECK_FALSE(f.github.runner(config.runner_id)->online);
+    CHECK(f.run(f.github.register_jit_runner(config.encoded_jit_config, "i-4")).ok());
+}
 
 TEST_CASE("JIT configs are single-use and runner names unique per owner", "[sim-github]") {
     GitHubFixture f;
