@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <system_error>
 #include <utility>
 
 #include <fmt/compile.h>
@@ -258,7 +261,6 @@ QueueMessage SimulatedSqs::deliver(std::uint64_t seq, Stored& stored) {
     stored.received_at = now;
     stored.visible_at = now + options_.visibility_timeout;
     index_visibility(seq, stored);
-    handles_[stored.receipt_handle] = HandleInfo{seq, record.receives};
     return QueueMessage{record.id, stored.receipt_handle, record.body, record.receives,
                         record.sent_at};
 }
@@ -335,8 +337,43 @@ Task<Status> SimulatedSqs::delete_message(std::string receipt_handle) {
     co_return status;
 }
 
-SimulatedSqs::Stored* SimulatedSqs::latest_holder(const std::string& receipt_handle) {
-    const auto it = queue_.find(handles_.at(receipt_handle).seq);
+// A handle is "rh-<message id>-<receive>", the message id "msg-<sequence>": it names the message
+// and the receive that issued it, as a real handle encodes its message. Decoding it, where a table
+// of every handle ever issued grew by one per receive, is the same answer: a text this queue
+// issued, and no other, names a message and one of its receives.
+std::optional<std::uint64_t> SimulatedSqs::issued_handle_seq(
+    std::string_view receipt_handle) const {
+    constexpr std::string_view kPrefix = "rh-msg-";
+    if (!receipt_handle.starts_with(kPrefix))
+        return std::nullopt;
+    const std::string_view rest = receipt_handle.substr(kPrefix.size());
+    std::uint64_t seq = 0;  // the digits after the prefix; the id's text is checked below
+    if (std::from_chars(rest.data(), rest.data() + rest.size(), seq).ec != std::errc{} ||
+        seq == 0 || seq > records_.size()) {
+        return std::nullopt;
+    }
+    const MessageRecord& record = records_[seq - 1];
+    // The whole text must be what deliver() wrote: the id as written, one '-', the receive number
+    // without leading zeros, and nothing after it.
+    const std::string_view id = receipt_handle.substr(3);
+    if (!id.starts_with(record.id) || id.size() <= record.id.size() + 1 ||
+        id[record.id.size()] != '-' || id[record.id.size() + 1] == '0') {
+        return std::nullopt;
+    }
+    const std::string_view receive_text = id.substr(record.id.size() + 1);
+    int receive = 0;
+    const auto [end, error] =
+        std::from_chars(receive_text.data(), receive_text.data() + receive_text.size(), receive);
+    if (error != std::errc{} || end != receive_text.data() + receive_text.size() || receive < 1 ||
+        receive > record.receives) {
+        return std::nullopt;
+    }
+    return seq;
+}
+
+SimulatedSqs::Stored* SimulatedSqs::latest_holder(std::uint64_t seq,
+                                                  const std::string& receipt_handle) {
+    const auto it = queue_.find(seq);
     if (it == queue_.end() || it->second.receipt_handle != receipt_handle)
         return nullptr;
     return &it->second;
@@ -346,18 +383,18 @@ Status SimulatedSqs::apply_delete(const std::string& receipt_handle) {
     if (auto error = admission_error("delete"))
         return std::move(*error);
     expire_due();
-    const HandleInfo* handle = handles_.find(receipt_handle);
-    if (handle == nullptr) {
+    const std::optional<std::uint64_t> handle_seq = issued_handle_seq(receipt_handle);
+    if (!handle_seq) {
         return reject(
             "delete", "ReceiptHandleIsInvalid",
             fmt::format(
                 FMT_COMPILE("The input receipt handle \"{}\" is not a valid receipt handle."),
                 receipt_handle));
     }
-    const std::uint64_t seq = handle->seq;
+    const std::uint64_t seq = *handle_seq;
     MessageRecord& record = records_[seq - 1];
     const Instant now = rt_.now();
-    Stored* stored = latest_holder(receipt_handle);
+    Stored* stored = latest_holder(seq, receipt_handle);
     acks_.push_back(Ack{record.id, receipt_handle, now, stored != nullptr});
     if (stored == nullptr) {
         // Real SQS "may not delete" with a stale handle; this model never does.
@@ -411,14 +448,16 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
                                     "Must be >= 0 and <= 43200."),
                         whole_seconds(timeout)));
     }
-    if (!handles_.contains(receipt_handle)) {
+    const std::optional<std::uint64_t> handle_seq = issued_handle_seq(receipt_handle);
+    if (!handle_seq) {
         return reject(
             "change_visibility", "ReceiptHandleIsInvalid",
             fmt::format(
                 FMT_COMPILE("The input receipt handle \"{}\" is not a valid receipt handle."),
                 receipt_handle));
     }
-    Stored* stored = latest_holder(receipt_handle);
+    const std::uint64_t seq = *handle_seq;
+    Stored* stored = latest_holder(seq, receipt_handle);
     if (stored == nullptr) {
         return reject(
             "change_visibility", "InvalidParameterValue",
@@ -439,14 +478,12 @@ Status SimulatedSqs::apply_change_visibility(const std::string& receipt_handle, 
                                     "[43200 seconds]"),
                         whole_seconds(timeout)));
     }
-    // The handle names the message: its sequence is the index's key.
-    const std::uint64_t seq = handles_.at(receipt_handle).seq;
     unindex_visibility(seq, *stored);
     stored->visible_at = now + timeout;
     index_visibility(seq, *stored);
     ++counters_.visibility_changes;
     if (rt_.tracing()) {
-        const MessageRecord& record = records_[handles_.at(receipt_handle).seq - 1];
+        const MessageRecord& record = records_[seq - 1];
         rt_.tracef("sqs", "change_visibility", FMT_COMPILE("id={} timeout={}"), record.id,
                    format_duration(timeout));
     }

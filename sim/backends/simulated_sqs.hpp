@@ -36,9 +36,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "core/common/lookup_table.hpp"
 #include "core/ports/queue.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/sim_common.hpp"
@@ -148,10 +148,6 @@ class SimulatedSqs final : public QueuePort {
         std::string receipt_handle;  // the latest; empty before the first receive or once stale
         Instant received_at{};       // when that handle was issued (the 12 h budget)
     };
-    struct HandleInfo {
-        std::uint64_t seq = 0;
-        int receive = 0;  // which receive issued it
-    };
 
     std::optional<ServiceError> admission_error(const char* operation);
     ServiceError reject(const char* operation, const char* code, std::string message);
@@ -163,8 +159,11 @@ class SimulatedSqs final : public QueuePort {
     void redrive(std::uint64_t seq);
     Instant next_visible_at() const;
     void notify_change();
-    /// The queue entry whose latest handle is `receipt_handle` (which must have been issued).
-    Stored* latest_holder(const std::string& receipt_handle);
+    /// The send sequence of the message `receipt_handle` names, when this queue issued it (at any
+    /// receive, stale or not); nullopt for any other text.
+    std::optional<std::uint64_t> issued_handle_seq(std::string_view receipt_handle) const;
+    /// The queue entry of message `seq` when `receipt_handle` is its latest handle.
+    Stored* latest_holder(std::uint64_t seq, const std::string& receipt_handle);
     Status apply_delete(const std::string& receipt_handle);
     Status apply_change_visibility(const std::string& receipt_handle, Duration timeout);
     Status apply_send(std::string body, Duration delay);
@@ -186,9 +185,8 @@ class SimulatedSqs final : public QueuePort {
     // Scanning all of queue_ per receive was most of a receive during a backlog.
     mutable std::set<std::uint64_t> visible_;
     mutable std::set<std::pair<Instant, std::uint64_t>> hidden_;
-    mutable std::size_t in_flight_ = 0;             // hidden messages holding a receipt handle
-    std::vector<MessageRecord> records_;            // index = sequence - 1
-    LookupTable<std::string, HandleInfo> handles_;  // every handle ever issued; never listed
+    mutable std::size_t in_flight_ = 0;   // hidden messages holding a receipt handle
+    std::vector<MessageRecord> records_;  // index = sequence - 1
     std::vector<Ack> acks_;
     std::vector<DeadLetter> dead_letters_;
     std::vector<std::string> expired_ids_;

@@ -131,6 +131,33 @@ TEST_CASE("sqs: a delete with a stale receipt handle returns success and deletes
     CHECK(bogus.error().code == "ReceiptHandleIsInvalid");
 }
 
+TEST_CASE("sqs: only a handle the queue issued is a receipt handle, stale or not", "[sim-sqs]") {
+    // The queue reads the message and receive out of a handle's text: a text it did not write
+    // must not pass for one, however close.
+    Queue q(exact({.visibility_timeout = seconds(30)}));
+    q.send("job-1");
+    const std::string first = q.receive().at(0).receipt_handle;
+    CHECK(first == "rh-msg-000001-1");
+    for (const std::string forged :
+         {"rh-msg-000001-2", "rh-msg-000001-0", "rh-msg-000001-01", "rh-msg-000001--1",
+          "rh-msg-000001-1x", "rh-msg-000001-", "rh-msg-0000001-1", "rh-msg-000002-1",
+          "rh-msg-000000-1", "rh-msg-", "msg-000001-1", ""}) {
+        CAPTURE(forged);
+        const Status deleted = q.remove(forged);
+        REQUIRE_FALSE(deleted.ok());
+        CHECK(deleted.error().code == "ReceiptHandleIsInvalid");
+        const Status changed = q.change(forged, seconds(5));
+        REQUIRE_FALSE(changed.ok());
+        CHECK(changed.error().code == "ReceiptHandleIsInvalid");
+    }
+    CHECK(q.sqs.ack_log().empty());
+    q.at(seconds(30));
+    CHECK(q.receive().at(0).receipt_handle == "rh-msg-000001-2");
+    CHECK(q.change(first, seconds(5)).error().code == "InvalidParameterValue");  // stale: expired
+    CHECK(q.remove(first).ok());  // stale: succeeds, deletes nothing
+    CHECK(q.sqs.size() == 1);
+}
+
 TEST_CASE("sqs: after maxReceiveCount receives the next receive moves the message to the DLQ",
           "[sim-sqs]") {
     Queue q(exact({.visibility_timeout = seconds(10), .max_receive_count = 3}));
