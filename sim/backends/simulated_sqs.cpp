@@ -343,19 +343,22 @@ Task<Status> SimulatedSqs::delete_message(std::string receipt_handle) {
 // issued, and no other, names a message and one of its receives.
 std::optional<std::uint64_t> SimulatedSqs::issued_handle_seq(
     std::string_view receipt_handle) const {
-    constexpr std::string_view kPrefix = "rh-msg-";
-    if (!receipt_handle.starts_with(kPrefix))
+    constexpr std::string_view kHandlePrefix = "rh-";  // then the message id
+    constexpr std::string_view kIdPrefix = "msg-";     // then the sequence
+    if (!receipt_handle.starts_with(kHandlePrefix))
         return std::nullopt;
-    const std::string_view rest = receipt_handle.substr(kPrefix.size());
-    std::uint64_t seq = 0;  // the digits after the prefix; the id's text is checked below
-    if (std::from_chars(rest.data(), rest.data() + rest.size(), seq).ec != std::errc{} ||
+    const std::string_view id = receipt_handle.substr(kHandlePrefix.size());
+    if (!id.starts_with(kIdPrefix))
+        return std::nullopt;
+    const std::string_view digits = id.substr(kIdPrefix.size());
+    std::uint64_t seq = 0;  // the id's whole text is checked below
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), seq).ec != std::errc{} ||
         seq == 0 || seq > records_.size()) {
         return std::nullopt;
     }
     const MessageRecord& record = records_[seq - 1];
     // The whole text must be what deliver() wrote: the id as written, one '-', the receive number
     // without leading zeros, and nothing after it.
-    const std::string_view id = receipt_handle.substr(3);
     if (!id.starts_with(record.id) || id.size() <= record.id.size() + 1 ||
         id[record.id.size()] != '-' || id[record.id.size() + 1] == '0') {
         return std::nullopt;
