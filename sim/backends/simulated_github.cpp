@@ -124,9 +124,9 @@ void SimulatedGitHub::arrive(Call& call, const std::string& token) {
     ApiRequestRecord record;
     record.at = rt_.now();
     record.endpoint = call.endpoint;
-    record.token = token;
     const auto it = tokens_.find(token);
     if (it != tokens_.end()) {
+        record.token = it->first;
         record.installation_id = it->second.installation_id;
         record.token_expired = rt_.now() >= it->second.expires_at;
     }
