@@ -60,6 +60,7 @@ class InstallationTokenCache {
   private:
     Task<Result<std::int64_t>> resolve_owner(RunnerOwner owner, Instant deadline);
     Task<Result<std::int64_t>> find_installation(RunnerOwner owner, Instant deadline);
+    /// A token for an installation with no usable cached one: joins the mint in flight, or mints.
     Task<Result<TokenGrant>> mint_or_join(std::int64_t installation_id, RunnerOwner owner,
                                           Instant deadline);
     Task<Result<TokenGrant>> mint_with_re_resolve(std::int64_t installation_id, RunnerOwner owner,
