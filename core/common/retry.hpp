@@ -55,11 +55,21 @@ Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Ca
                                                    "no time left before the deadline", rt.now()),
                                         outcome_unknown);
         }
-        std::optional<Result<T>> outcome =
-            co_await with_timeout(rt, std::min(rules.call_timeout, left), call());
-        if (!outcome) {
-            outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
-                                       "no answer within the call timeout"));
+        // The try races its timer here, as with_timeout would, without with_timeout's own frame:
+        // every port call of every component passes this way. A try that loses the race runs on,
+        // owned by the runtime.
+        std::optional<Result<T>> outcome;
+        {
+            Task<Result<T>> attempt_task = call();
+            const bool finished = co_await detail::RaceAwaiter<Result<T>>{
+                rt, attempt_task.handle(), rt.now() + std::min(rules.call_timeout, left)};
+            if (finished) {
+                outcome.emplace(co_await std::move(attempt_task));
+            } else {
+                rt.adopt(std::move(attempt_task));
+                outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
+                                           "no answer within the call timeout"));
+            }
         }
         if (outcome->ok())
             co_return std::move(*outcome);
