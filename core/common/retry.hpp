@@ -55,21 +55,17 @@ Task<Result<T>> with_retries(Runtime& rt, RetryRules rules, Instant deadline, Ca
                                                    "no time left before the deadline", rt.now()),
                                         outcome_unknown);
         }
-        // The try races its timer here, as with_timeout would, without with_timeout's own frame:
-        // every port call of every component passes this way. A try that loses the race runs on,
-        // owned by the runtime.
+        // The try races its timer in this frame (with_timeout would add one per port call). A try
+        // that loses runs on, owned by the runtime.
         std::optional<Result<T>> outcome;
-        {
-            Task<Result<T>> attempt_task = call();
-            const bool finished = co_await detail::RaceAwaiter<Result<T>>{
-                rt, attempt_task.handle(), rt.now() + std::min(rules.call_timeout, left)};
-            if (finished) {
-                outcome.emplace(co_await std::move(attempt_task));
-            } else {
-                rt.adopt(std::move(attempt_task));
-                outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
-                                           "no answer within the call timeout"));
-            }
+        Task<Result<T>> attempt_task = call();
+        const bool finished =
+            co_await race(rt, attempt_task, rt.now() + std::min(rules.call_timeout, left));
+        if (finished) {
+            outcome.emplace(co_await std::move(attempt_task));
+        } else {
+            outcome.emplace(make_error(ErrorKind::unknown_outcome, "runtime", "timeout",
+                                       "no answer within the call timeout"));
         }
         if (outcome->ok())
             co_return std::move(*outcome);

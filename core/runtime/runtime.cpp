@@ -194,11 +194,9 @@ void CancellableWait::unregister() noexcept {
 }  // namespace detail
 
 Task<bool> with_timeout(Runtime& rt, Duration limit, Task<void> task) {
-    const bool finished = co_await detail::RaceAwaiter<void>{rt, task.handle(), rt.now() + limit};
-    if (!finished) {
-        rt.adopt(std::move(task));
+    const bool finished = co_await race(rt, task, rt.now() + limit);
+    if (!finished)
         co_return false;
-    }
     co_await std::move(task);  // done: rethrows its exception, without suspending
     co_return true;
 }

@@ -238,40 +238,49 @@ inline detail::CancellableWait sleep(Runtime& rt, Duration d, const Cancellation
 // two frames and a shared_ptr per call, and timed calls are most of a run's port calls.)
 
 namespace detail {
-// Holds only a handle, a reference and integers: g++ 12 destroys a brace-initialised co_await
-// operand's non-trivial members twice (docs/architecture.md, compiler notes).
+// Holds only references and integers: g++ 12 destroys a co_await operand's non-trivial members
+// twice (docs/architecture.md, compiler notes).
 template <typename T>
 struct RaceAwaiter {
     Runtime& runtime;
-    typename Task<T>::Handle task;
+    Task<T>& task;
     Instant deadline;
     TimerId timer = 0;
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
         timer = runtime.schedule(deadline, h);
-        task.promise().continuation = h;
-        return task;
+        task.handle().promise().continuation = h;
+        return task.handle();
     }
-    /// True if the task finished first. Then its timer must not fire: it would resume a caller
-    /// that has moved on.
-    bool await_resume() noexcept {
-        if (!task.done())
+    /// True if the task finished first; then its timer must not fire, it would resume a caller
+    /// that has moved on. False if the timer did; then the runtime takes the task over.
+    bool await_resume() {
+        if (!task.handle().done()) {
+            runtime.adopt(std::move(task));
             return false;
+        }
         runtime.cancel_timer(timer);
         return true;
     }
 };
 }  // namespace detail
 
+/// `co_await race(rt, task, deadline)` starts `task` against a timer: true if the task finished
+/// first (then `co_await std::move(task)` gives its value or rethrows, without suspending), false
+/// if `deadline` came first (then the runtime owns the task and runs it on; `task` is empty).
+/// with_timeout in a caller's own frame: port calls, most of a run's awaits, use it directly.
+template <typename T>
+detail::RaceAwaiter<T> race(Runtime& rt, Task<T>& task, Instant deadline) {
+    return detail::RaceAwaiter<T>{rt, task, deadline};
+}
+
 /// The task's value, or nullopt if `limit` passed first. Exceptions from the task propagate.
 template <typename T>
 Task<std::optional<T>> with_timeout(Runtime& rt, Duration limit, Task<T> task) {
-    const bool finished = co_await detail::RaceAwaiter<T>{rt, task.handle(), rt.now() + limit};
-    if (!finished) {
-        rt.adopt(std::move(task));
+    const bool finished = co_await race(rt, task, rt.now() + limit);
+    if (!finished)
         co_return std::nullopt;
-    }
-    co_return co_await std::move(task);  // done: gives its value or rethrows, without suspending
+    co_return co_await std::move(task);
 }
 
 /// True if the task finished within `limit`, false on timeout. Exceptions from the task propagate.

@@ -191,11 +191,11 @@ Task<SimulatedConsumers::HandlerRun> SimulatedConsumers::run_handler(
     HandlerRun run;
     const Instant begin = rt_.now();
     try {
-        std::optional<BatchResult> result =
-            co_await with_timeout(rt_, limit, counted_handler(std::move(batch), deadline));
-        if (result) {
+        Task<BatchResult> handler = counted_handler(std::move(batch), deadline);
+        const bool returned = co_await race(rt_, handler, rt_.now() + limit);
+        if (returned) {
+            run.result = co_await std::move(handler);  // rethrows the handler's exception
             run.finished = true;
-            run.result = std::move(*result);
             longest_run_ = std::max(longest_run_, rt_.now() - begin);
         }
     } catch (const std::exception& e) {

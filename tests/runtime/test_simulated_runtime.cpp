@@ -132,6 +132,37 @@ TEST_CASE("with_timeout gives up at the deadline, the abandoned task still finis
     CHECK(rt.live_tasks() == 0);
 }
 
+TEST_CASE("race in the caller's frame: a winner's value is awaited, a loser is the runtime's") {
+    SimulatedRuntime rt(7);
+    struct Seen {
+        bool quick_won = false, quick_valid = false, slow_won = true, slow_valid = true;
+        int value = 0;
+        Instant value_at{}, slow_lost_at{};
+    } seen;
+    rt.spawn([](Runtime& r, Seen& out) -> Task<void> {
+        Task<int> quick = slow_value(r, seconds(2), 42);
+        out.quick_won = co_await race(r, quick, r.now() + seconds(10));
+        out.quick_valid = quick.valid();
+        out.value = co_await std::move(quick);  // already done: no suspension
+        out.value_at = r.now();
+        Task<int> slow = slow_value(r, seconds(60), 7);
+        out.slow_won = co_await race(r, slow, r.now() + seconds(3));
+        out.slow_valid = slow.valid();
+        out.slow_lost_at = r.now();
+    }(rt, seen));
+    rt.run();
+    CHECK(seen.quick_won);
+    CHECK(seen.quick_valid);
+    CHECK(seen.value == 42);
+    CHECK(seen.value_at == sim::kSimulationEpoch + seconds(2));
+    CHECK_FALSE(seen.slow_won);
+    CHECK_FALSE(seen.slow_valid);  // handed to the runtime
+    CHECK(seen.slow_lost_at == sim::kSimulationEpoch + seconds(5));
+    // The loser ran on to its end under the runtime, and nothing is left behind.
+    CHECK(rt.now() == sim::kSimulationEpoch + seconds(62));
+    CHECK(rt.live_tasks() == 0);
+}
+
 TEST_CASE("with_timeout passes the task's exception on") {
     SimulatedRuntime rt(7);
     std::string caught;
