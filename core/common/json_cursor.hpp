@@ -77,6 +77,10 @@ class JsonCursor {
     /// `scratch`.
     std::string_view read_string_token(std::string& scratch);
     void skip_string_token();
+    /// skip() for the values that are most of a payload: ASCII strings without escapes, integers,
+    /// literals and containers of them, 64 levels deep at most. True with the cursor past the
+    /// value, which it checked in full; false on anything else, the cursor where it was.
+    bool skip_plain_value();
     void read_escape(std::string& out);
     void check_utf8_sequence();
     /// Reads a number token; true when it is an integer (no fraction, no exponent).

@@ -274,6 +274,48 @@ TEST_CASE("JsonCursor walks members and elements, and skips what it is not asked
     CHECK(JsonCursor::pointer_to("/a", "b/c~d") == "/a/b~1c~0d");
 }
 
+TEST_CASE("JsonCursor skips plain values in one pass, and leaves the rest to the careful reader",
+          "[json-cursor]") {
+    // What a skip is given and what it leaves: the member after the skipped value, whichever
+    // way the value was walked (plain, or with an escape, UTF-8 or a fraction inside).
+    for (const std::string skipped :
+         {R"({"a":[1,-0,true,false,null,{},[],{"b":[{"c":"d"}]}],"e":""})",
+          R"({"a":[1,{"b":"x\"y"}],"e":"\u00e9"})", "[1.5,2e3,-0.25]", "\"\xc3\xa9\"", " 7 ",
+          "  {  \"k\"  :  [  ]  }  "}) {
+        INFO(skipped);
+        const std::string text = "{\"skip\":" + skipped + ",\"n\":7}";
+        JsonCursor in(text);
+        in.enter_object("");
+        std::string_view key;
+        REQUIRE(in.next_member(key));
+        in.skip();
+        REQUIRE(in.next_member(key));
+        CHECK(key == "n");
+        CHECK(in.integer("/n", 0, 10) == 7);
+        CHECK_FALSE(in.next_member(key));
+        in.expect_end();
+    }
+    // An error the plain walk meets is reported where the careful reader finds it, in its words.
+    const auto skip_error = [](const std::string& text) {
+        JsonCursor in(text);
+        in.enter_object("");
+        std::string_view key;
+        REQUIRE(in.next_member(key));
+        try {
+            in.skip();
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(skip_error(R"({"a":{"b":[1,2}]}})"),
+               Catch::Contains("(byte 15): expected ',' or ']' after an array element"));
+    CHECK_THAT(skip_error(R"({"a":{"s":"x\"y","t":tru}})"),
+               Catch::Contains("(byte 22): invalid literal"));
+    CHECK_THAT(skip_error(R"({"a":[01]})"), Catch::Contains("(byte 8): expected ',' or ']'"));
+    CHECK_THAT(skip_error(R"({"a":{"k" 1}})"), Catch::Contains("(byte 11): expected ':'"));
+}
+
 TEST_CASE("JsonCursor keeps objects and arrays apart at any depth", "[json-cursor]") {
     // 150 levels, alternating, past the 64 the cursor keeps inline: each level must close with its
     // own bracket, and a member after the deep value must still be read as a member.
