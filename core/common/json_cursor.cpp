@@ -236,8 +236,14 @@ std::int64_t JsonCursor::integer(std::string_view pointer, std::int64_t min, std
     if (!read_number_token(token))
         throw InputError(std::string(pointer), "expected an integer, found number");
     const bool negative = token.front() == '-';
+    const std::string_view digits = token.substr(negative ? 1 : 0);
     std::uint64_t magnitude = 0;
-    for (const char c : token.substr(negative ? 1 : 0)) {
+    // Nineteen digits always fit in 64 bits; only a longer token needs the overflow test (and
+    // its division per digit).
+    constexpr std::size_t kAlwaysFits = 19;
+    for (const char c : digits.substr(0, kAlwaysFits))
+        magnitude = magnitude * 10 + static_cast<std::uint64_t>(c - '0');
+    for (const char c : digits.substr(std::min(digits.size(), kAlwaysFits))) {
         const auto digit = static_cast<std::uint64_t>(c - '0');
         if (magnitude > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
             // Beyond 64 bits nlohmann keeps it as a floating-point number.

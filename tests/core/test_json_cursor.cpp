@@ -223,6 +223,14 @@ TEST_CASE("JsonCursor reads strings and integers as nlohmann does", "[json-curso
                       "9223372036854775808");
     CHECK_THROWS_WITH(integer("18446744073709551616", 0, kMaxId),
                       "at /n: expected an integer, found number");
+    // Twenty digits: the largest that fits 64 bits is out of range, one more is not an integer.
+    CHECK_THROWS_WITH(integer("18446744073709551615", 0, kMaxId),
+                      "at /n: expected an integer from 0 to 9223372036854775807, found "
+                      "18446744073709551615");
+    CHECK_THROWS_WITH(integer("99999999999999999999", 0, kMaxId),
+                      "at /n: expected an integer, found number");
+    CHECK_THROWS_WITH(integer("-18446744073709551615", std::numeric_limits<std::int64_t>::min(), 0),
+                      "at /n: expected an integer, found number");
     CHECK_THROWS_WITH(integer("1.0", 0, 5), "at /n: expected an integer, found number");
     CHECK_THROWS_WITH(integer("1e2", 0, 500), "at /n: expected an integer, found number");
     CHECK_THROWS_WITH(integer("\"1\"", 0, 5), "at /n: expected an integer, found string");
