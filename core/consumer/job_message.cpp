@@ -100,7 +100,14 @@ JobMessage JobMessage::parse(const std::string& body) {
 std::string JobMessage::to_json() const {
     // Written member by member, in the order (sorted keys) and with the escapes nlohmann's dump
     // used, so a body is the same bytes it always was.
-    std::string out = "{";
+    // Room for all of it at once (growing from empty took four allocations a body): about 190
+    // bytes of names, numbers and punctuation besides the strings, which grow only if escaped.
+    std::size_t size = 192 + delivery_guid.size() + owner.size() + owner_type.size() + repo.size();
+    for (const auto& label : labels)
+        size += label.size() + 3;
+    std::string out;
+    out.reserve(size);
+    out += '{';
     if (attempt != 0)
         fmt::format_to(std::back_inserter(out), FMT_COMPILE("\"attempt\":{},"), attempt);
     if (!delivery_guid.empty()) {
