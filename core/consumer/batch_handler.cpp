@@ -11,6 +11,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "core/common/format_text.hpp"
 #include "core/common/json_reader.hpp"
 #include "core/common/retry.hpp"
 
@@ -335,7 +336,7 @@ bool BatchHandler::serves_labels(const JobMessage& job) const {
 }
 
 std::string BatchHandler::new_reservation_id() {
-    return fmt::format(FMT_COMPILE("res-{:016x}"), rt_.random().next_u64());
+    return format_text(FMT_COMPILE("res-{:016x}"), rt_.random().next_u64());
 }
 
 }  // namespace scaleup

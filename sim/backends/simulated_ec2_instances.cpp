@@ -9,6 +9,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "core/common/format_text.hpp"
 #include "sim/backends/simulated_ec2.hpp"
 
 namespace scaleup::sim {
@@ -65,7 +66,7 @@ CancellationToken SimulatedEc2::token(std::string_view id) {
 
 std::string SimulatedEc2::start_instance(std::size_t pool,
                                          std::shared_ptr<const InstanceTags> tags) {
-    std::string id = fmt::format(FMT_COMPILE("i-{:017x}"), ++next_instance_);
+    std::string id = format_text(FMT_COMPILE("i-{:017x}"), ++next_instance_);
     InstanceRecord instance;
     instance.id = id;
     instance.pool = pool;

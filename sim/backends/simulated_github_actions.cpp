@@ -13,6 +13,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "core/common/format_text.hpp"
 #include "core/consumer/job_message.hpp"
 #include "sim/backends/simulated_github.hpp"
 
@@ -314,7 +315,7 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
     runner.installation_id = installation_id;
     runner.created_at = rt_.now();
     runner.encoded_jit_config =
-        fmt::format(FMT_COMPILE("jitconfig-{}-{:016x}"), runner.id, random_.next_u64());
+        format_text(FMT_COMPILE("jitconfig-{}-{:016x}"), runner.id, random_.next_u64());
     if (rt_.tracing()) {
         tracef("runner_created", FMT_COMPILE("runner={} name={} owner={}"), runner.id, runner.name,
                runner.owner.key());

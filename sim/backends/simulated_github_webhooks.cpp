@@ -13,6 +13,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "core/common/format_text.hpp"
 #include "core/intake/hmac_sha256.hpp"
 #include "sim/backends/simulated_github.hpp"
 #include "sim/backends/workflow_job_payload.hpp"
@@ -66,7 +67,7 @@ AccountType SimulatedGitHub::account_type(const std::string& login) const {
 std::string SimulatedGitHub::new_guid() {
     const std::uint64_t high = random_.next_u64();
     const std::uint64_t low = random_.next_u64();
-    return fmt::format(FMT_COMPILE("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}"), high >> 32,
+    return format_text(FMT_COMPILE("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}"), high >> 32,
                        (high >> 16) & 0xffff, high & 0xffff, low >> 48, low & 0xffff'ffff'ffffULL);
 }
 
