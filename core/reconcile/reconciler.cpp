@@ -174,12 +174,16 @@ bool Reconciler::launched_since_enqueue(const JobState& state,
 
 int Reconciler::idle_supply(const Held& held, const std::vector<RunnerInfo>& runners,
                             const Jobs& jobs) const {
-    std::map<std::string, const RunnerInfo*> by_name;
+    // Views of the listed names, and one name buffer: a pass looks up every held instance.
+    std::map<std::string_view, const RunnerInfo*> by_name;
     for (const auto& runner : runners)
         by_name.emplace(runner.name, &runner);
     int idle = 0;
+    std::string name = config_.runner_name_prefix;
     for (const auto& instance : held) {
-        const auto runner = by_name.find(config_.runner_name_prefix + instance.instance_id);
+        name.resize(config_.runner_name_prefix.size());
+        name += instance.instance_id;
+        const auto runner = by_name.find(name);
         if (runner != by_name.end()) {
             idle += runner->second->busy ? 0 : 1;
             continue;
