@@ -121,6 +121,21 @@ void check_same_message(const JobMessage& a, const JobMessage& b) {
     CHECK(a.attempt == b.attempt);
 }
 
+/// Skips `value` as the member "skip" of an object, and checks the member after it is read whole.
+void check_skip_reaches_next_member(const std::string& value) {
+    const std::string text = "{\"skip\":" + value + ",\"n\":7}";
+    JsonCursor in(text);
+    in.enter_object("");
+    std::string_view key;
+    REQUIRE(in.next_member(key));
+    in.skip();
+    REQUIRE(in.next_member(key));
+    CHECK(key == "n");
+    CHECK(in.integer("/n", 0, 10) == 7);
+    CHECK_FALSE(in.next_member(key));
+    in.expect_end();
+}
+
 }  // namespace
 
 TEST_CASE("JsonCursor accepts exactly what nlohmann accepts", "[json-cursor]") {
@@ -291,17 +306,7 @@ TEST_CASE("JsonCursor skips plain values in one pass, and leaves the rest to the
           R"({"a":[1,{"b":"x\"y"}],"e":"\u00e9"})", "[1.5,2e3,-0.25]", "\"\xc3\xa9\"", " 7 ",
           "  {  \"k\"  :  [  ]  }  "}) {
         INFO(skipped);
-        const std::string text = "{\"skip\":" + skipped + ",\"n\":7}";
-        JsonCursor in(text);
-        in.enter_object("");
-        std::string_view key;
-        REQUIRE(in.next_member(key));
-        in.skip();
-        REQUIRE(in.next_member(key));
-        CHECK(key == "n");
-        CHECK(in.integer("/n", 0, 10) == 7);
-        CHECK_FALSE(in.next_member(key));
-        in.expect_end();
+        check_skip_reaches_next_member(skipped);
     }
     // An error the plain walk meets is reported where the careful reader finds it, in its words.
     const auto skip_error = [](const std::string& text) {
@@ -335,23 +340,14 @@ TEST_CASE("JsonCursor keeps objects and arrays apart at any depth", "[json-curso
         deep += "1";
         for (std::size_t level = depth; level-- > 0;)
             deep += level % 2 == 0 ? "}" : "]";
-        const std::string text = "{\"deep\":" + deep + ",\"n\":7}";
-        JsonCursor in(text);
-        in.enter_object("");
-        std::string_view key;
-        REQUIRE(in.next_member(key));
-        in.skip();
-        REQUIRE(in.next_member(key));
-        CHECK(key == "n");
-        CHECK(in.integer("/n", 0, 10) == 7);
-        CHECK_FALSE(in.next_member(key));
-        in.expect_end();
+        check_skip_reaches_next_member(deep);
         // The wrong bracket at the deepest level is a syntax error, not a silent mix-up.
-        std::string wrong = text;
+        std::string wrong = "{\"deep\":" + deep + ",\"n\":7}";
         const auto one = wrong.find('1');
         wrong[one + 1] = wrong[one + 1] == '}' ? ']' : '}';
         JsonCursor bad(wrong);
         bad.enter_object("");
+        std::string_view key;
         REQUIRE(bad.next_member(key));
         CHECK_THROWS_AS(bad.skip(), InputError);
     }
