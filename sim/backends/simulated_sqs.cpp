@@ -100,7 +100,7 @@ void check_options(const SimulatedSqs::Options& o) {
 }  // namespace
 
 SimulatedSqs::SimulatedSqs(Runtime& rt, Options options)
-    : rt_(rt), options_(std::move(options)), random_(rt.random().fork()) {
+    : rt_(rt), options_(std::move(options)), random_(rt.random().fork()), long_polls_(rt) {
     check_options(options_);
 }
 
@@ -211,14 +211,20 @@ Task<std::vector<QueueMessage>> SimulatedSqs::poll(int max_messages, Duration wa
             batch = take_visible(max_messages);
     } else {
         const Instant until = rt_.now() + wait;
-        for (;;) {
-            expire_due();
-            batch = take_visible(max_messages);
-            if (!batch.empty() || rt_.now() >= until)
-                break;
-            const Instant wake = std::min(until, next_visible_at());
-            CancellationToken token = changes_.token();
-            co_await sleep(rt_, wake - rt_.now(), token);
+        expire_due();
+        batch = take_visible(max_messages);
+        if (batch.empty()) {
+            {
+                SqsLongPolls::Waiter waiter(long_polls_, max_messages, until);
+                do {
+                    co_await long_polls_.wait(waiter, next_visible_at());
+                    expire_due();
+                    batch = take_visible(max_messages);
+                } while (batch.empty() && rt_.now() < until);
+            }
+            // Out of line: what it left visible goes to the polls behind it, and the first of them
+            // takes over the watch on the next hidden message.
+            long_polls_.wake(visible_count(), next_visible_at());
         }
     }
     if (batch.empty())
@@ -320,11 +326,9 @@ void SimulatedSqs::refresh_visibility() const {
     }
 }
 
-// Long polls sleep until the next known visibility; anything that may make a message visible
-// sooner wakes them to look again.
+// Anything that may make a message visible, now or sooner than known, is news to the long polls.
 void SimulatedSqs::notify_change() {
-    CancellationSource previous = std::exchange(changes_, CancellationSource{});
-    previous.cancel(rt_);
+    long_polls_.wake(visible_count(), next_visible_at());
 }
 
 // ---- delete and change visibility -----------------------------------------------------------

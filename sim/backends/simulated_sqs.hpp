@@ -42,6 +42,7 @@
 #include "core/ports/queue.hpp"
 #include "core/runtime/runtime.hpp"
 #include "sim/backends/sim_common.hpp"
+#include "sim/backends/sqs_long_polls.hpp"
 
 namespace scaleup::sim {
 
@@ -191,7 +192,7 @@ class SimulatedSqs final : public QueuePort {
     std::vector<DeadLetter> dead_letters_;
     std::vector<std::string> expired_ids_;
     Counters counters_;
-    CancellationSource changes_;  // wakes long polls when a message may have become visible
+    SqsLongPolls long_polls_;  // the receives waiting for a message, woken in the order they came
     bool reaper_running_ = false;
     std::uint64_t dlq_sequence_ = 0;
 };

@@ -314,6 +314,79 @@ TEST_CASE("sqs: a long poll returns as soon as a message arrives, else empty whe
     CHECK(empty.result->value().empty());
 }
 
+namespace {
+Task<void> receive_one(Runtime& r, SimulatedSqs& sqs, Duration after, Timed& out) {
+    co_await r.sleep(after);
+    out.result.emplace(co_await sqs.receive(1, seconds(20)));
+    out.at = r.now();
+}
+Task<void> send_now(SimulatedSqs& sqs, std::string body) {
+    const Status sent = co_await sqs.send(std::move(body), Duration{0});
+    REQUIRE(sent.ok());
+}
+}  // namespace
+
+TEST_CASE("sqs: waiting long polls get messages in the order they began waiting", "[sim-sqs]") {
+    Queue q;
+    std::vector<Timed> polls(3);
+    for (int i = 0; i < 3; ++i)
+        q.rt.spawn(receive_one(q.rt, q.sqs, seconds(i), polls[static_cast<std::size_t>(i)]));
+    q.at(seconds(5));
+    q.rt.spawn(send_now(q.sqs, "first"));
+    q.rt.spawn(send_now(q.sqs, "second"));
+    q.at(seconds(5));
+    // Two messages, one each for the first two in line; the third goes on waiting.
+    REQUIRE(polls[0].result.has_value());
+    REQUIRE(polls[1].result.has_value());
+    CHECK(polls[0].result->value().at(0).body == "first");
+    CHECK(polls[1].result->value().at(0).body == "second");
+    CHECK(polls[0].at == q.t0 + seconds(5));
+    CHECK(polls[1].at == q.t0 + seconds(5));
+    CHECK_FALSE(polls[2].result.has_value());
+    q.at(seconds(22) - nanoseconds(1));
+    CHECK_FALSE(polls[2].result.has_value());
+    q.at(seconds(22));
+    REQUIRE(polls[2].result.has_value());
+    CHECK(polls[2].result->value().empty());
+}
+
+TEST_CASE("sqs: a long poll woken for a message it cannot have keeps its place in line",
+          "[sim-sqs]") {
+    // The only message has used its one receive: when its visibility ends, the first poll in line
+    // wakes for it and finds it moved to the dead-letter queue instead. It stays first: the next
+    // message is its, not the second poll's.
+    Queue q(exact({.visibility_timeout = seconds(5), .max_receive_count = 1}));
+    q.send("used-up");
+    REQUIRE(q.receive(10, Duration{0}).size() == 1);
+    Timed first, second;
+    q.rt.spawn(receive_one(q.rt, q.sqs, Duration{0}, first));
+    q.rt.spawn(receive_one(q.rt, q.sqs, seconds(1), second));
+    q.at(seconds(5));
+    CHECK(q.sqs.dead_letters().size() == 1);
+    CHECK_FALSE(first.result.has_value());
+    q.at(seconds(8));
+    q.rt.spawn(send_now(q.sqs, "next"));
+    q.at(seconds(8));
+    REQUIRE(first.result.has_value());
+    CHECK(first.result->value().at(0).body == "next");
+    CHECK_FALSE(second.result.has_value());
+}
+
+TEST_CASE("sqs: a queue destroyed while polls wait leaves them to the runtime", "[sim-sqs]") {
+    SimulatedRuntime rt(3);
+    std::vector<Timed> polls(2);
+    {
+        SimulatedSqs sqs(rt, exact());
+        rt.spawn(receive_one(rt, sqs, Duration{0}, polls[0]));
+        rt.spawn(receive_one(rt, sqs, Duration{0}, polls[1]));
+        rt.run_until(rt.now() + seconds(1));
+    }
+    // The waiting coroutines are destroyed with the runtime's tasks, after the queue (ASan checks
+    // that they do not reach back into it).
+    CHECK_FALSE(polls[0].result.has_value());
+    CHECK_FALSE(polls[1].result.has_value());
+}
+
 TEST_CASE("sqs: a short poll can come back empty although messages exist", "[sim-sqs]") {
     Queue q(exact({.short_poll_sample_threshold = 5, .short_poll_empty = Ratio::always()}));
     for (int i = 0; i < 4; ++i)
