@@ -100,7 +100,7 @@ class SimulatedRuntime final : public Runtime {
     /// Drops every cancelled event from the queue and frees their slots.
     void compact_queue() noexcept;
     void release_slot(std::uint32_t index) noexcept;
-    static constexpr std::size_t kMinCancelledToCompact = 256;
+    static constexpr std::size_t kMinCancelledToCompact = 64;
 
     std::uint64_t seed_;
     Instant now_;
