@@ -369,7 +369,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     void offer_to_waiting_runners(JobRecord& job);
     void wake(std::int64_t runner_id, std::int64_t job_id);
     void leave_queue(std::int64_t job_id);
-    Task<void> expire_in_queue(std::int64_t job_id, CancellationToken token);
+    void watch_queue_timeouts();
+    Task<void> expire_queued_jobs();
 
     // webhooks (simulated_github_webhooks.cpp)
     void emit(const JobRecord& job, const char* action);
@@ -410,7 +411,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     // Queued jobs, oldest first, with their records (jobs_ never erases one): a runner looking
     // for work walks this list, and a lookup in jobs_ per queued job was most of its cost.
     std::map<std::int64_t, JobRecord*> queued_;
-    std::map<std::int64_t, CancellationSource> queue_timers_;  // queued job -> its 24 h timer
+    bool queue_watch_running_ = false;  // expire_queued_jobs is waiting for the oldest's timeout
     DenseRecords<RunnerRecord> runners_;
     // runners_ not deleted (what GitHub lists), by owner: a day registers 50,000 runners, and
     // scale-down lists one owner's every minute.

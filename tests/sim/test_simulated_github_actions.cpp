@@ -226,6 +226,33 @@ TEST_CASE("a busy runner cannot be deleted, a lost runner fails its job", "[sim-
     CHECK(f.run(f.github.delete_runner(token, kOrg, runner)).error().code == "404");
 }
 
+TEST_CASE("each queued job times out 24 hours after it was queued, whoever left before it",
+          "[sim-github]") {
+    GitHubFixture f;
+    const Instant t0 = f.rt.now();
+    const std::vector<std::string> nobody_serves{"self-hosted", "gpu"};
+    const std::int64_t first = queue(f, nobody_serves);
+    f.rt.run_until(t0 + hours(1));
+    const std::int64_t second = queue(f, nobody_serves);
+    f.rt.run_until(t0 + hours(2));
+    f.github.cancel_job(first);  // the oldest leaves: the next deadline is the second's
+
+    f.rt.run_until(t0 + hours(25) - nanoseconds(1));
+    CHECK(f.github.job(second)->status == JobStatus::queued);
+    f.rt.run_until(t0 + hours(25));
+    CHECK(f.github.job(second)->expired_in_queue);
+    CHECK(f.github.job(second)->completed_at == t0 + hours(25));
+    CHECK_FALSE(f.github.job(first)->expired_in_queue);
+
+    // The queue was empty for an hour; a job queued now still times out on its own clock.
+    f.rt.run_until(t0 + hours(26));
+    const std::int64_t third = queue(f, nobody_serves);
+    f.rt.run_until(t0 + hours(50) - nanoseconds(1));
+    CHECK(f.github.job(third)->status == JobStatus::queued);
+    f.rt.run_until(t0 + hours(50));
+    CHECK(f.github.job(third)->expired_in_queue);
+}
+
 TEST_CASE("GitHub cancels a job left queued for 24 hours", "[sim-github]") {
     GitHubFixture f;
     const Instant t0 = f.rt.now();
