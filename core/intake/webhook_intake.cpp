@@ -23,15 +23,28 @@ std::string_view header(const WebhookDelivery& delivery, std::string_view name) 
 /// After the queue took a message: mark its outbox entry sent and note the enqueue, in the
 /// background so the 2xx does not wait on the ledger (which may be the thing that is down). If
 /// this is lost, the relay sends the entry again: at least once, and the consumer is idempotent.
+// Races the ledger's answer against `limit` in this frame (not with_timeout's, one per mark).
 Task<void> note_sent(Runtime& rt, LedgerPort& ledger, Duration limit, std::string guid,
                      std::int64_t job_id, Instant at) {
     if (!guid.empty()) {
-        auto marked = co_await with_timeout(rt, limit, ledger.mark_outbox_sent(guid));
-        if (!(marked && marked->ok()) && rt.tracing())
+        Task<Status> marking = ledger.mark_outbox_sent(guid);
+        const bool answered = co_await race(rt, marking, rt.now() + limit);
+        bool marked = false;
+        if (answered) {
+            const Status status = co_await std::move(marking);  // done: does not suspend
+            marked = status.ok();
+        }
+        if (!marked && rt.tracing())
             rt.tracef("intake", "mark_sent_failed", FMT_COMPILE("guid={} job={}"), guid, job_id);
     }
-    auto noted = co_await with_timeout(rt, limit, ledger.note_enqueued(job_id, at));
-    if (!(noted && noted->ok()) && rt.tracing())
+    Task<Status> noting = ledger.note_enqueued(job_id, at);
+    const bool answered = co_await race(rt, noting, rt.now() + limit);
+    bool noted = false;
+    if (answered) {
+        const Status status = co_await std::move(noting);
+        noted = status.ok();
+    }
+    if (!noted && rt.tracing())
         rt.tracef("intake", "note_enqueued_failed", FMT_COMPILE("job={}"), job_id);
 }
 

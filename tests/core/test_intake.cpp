@@ -243,6 +243,20 @@ TEST_CASE("when the queue fails after recording, the answer is still 200: the re
     CHECK(h.ledger.enqueued.empty());
 }
 
+TEST_CASE("a failed outbox mark leaves the entry to the relay; the job is still noted",
+          "[intake][outbox]") {
+    IntakeHarness h;
+    h.ledger.mark_sent_failures.push_back(
+        aws_error(ErrorKind::transient, "ledger", "connection_lost"));
+    const Instant start = h.rt.now();
+    const auto answer = h.deliver(queued_delivery(7, "guid-7"));
+    CHECK(answer.response.outcome == "enqueued");
+    h.rt.run();
+    CHECK(h.queue.sent.size() == 1);
+    CHECK(h.ledger.outbox_sent.empty());  // the relay will send it again: at least once
+    CHECK(h.ledger.enqueued.at(7) == start + milliseconds(15));
+}
+
 TEST_CASE("when the ledger fails, the delivery goes straight to the queue", "[intake]") {
     IntakeHarness h;
     h.ledger.record_failures.push_back(
