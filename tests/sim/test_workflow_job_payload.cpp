@@ -94,6 +94,23 @@ TEST_CASE("names from a scenario are escaped as JSON strings", "[sim-payload]") 
     CHECK(body["repository"]["full_name"] == "we\"ird\\org/app");
     CHECK(body["workflow_job"]["labels"] ==
           nlohmann::json::array({"tab\there", "new\nline", "caf\xc3\xa9"}));
+
+    e.runner_id = 12;
+    e.runner_name = "runner \"one\"";
+    CHECK(nlohmann::json::parse(workflow_job_payload(e))["workflow_job"]["runner_name"] ==
+          "runner \"one\"");
+}
+
+TEST_CASE("a body longer than the room its writer makes first is written whole", "[sim-payload]") {
+    // The writer reserves about a kilobyte for the job's part; labels may be far longer.
+    const std::vector<std::string> long_labels{std::string(5000, 'L'), "x\"y",
+                                               std::string(3000, 'M')};
+    auto e = queued_event();
+    e.labels = long_labels;
+    const auto body = nlohmann::json::parse(workflow_job_payload(e));
+    CHECK(body["workflow_job"]["labels"] ==
+          nlohmann::json::array({long_labels[0], long_labels[1], long_labels[2]}));
+    CHECK(body["installation"]["id"] == 51'000'001);
 }
 
 TEST_CASE("the payload's keys are GitHub's: top-level order and a subset of a real delivery's",
