@@ -243,7 +243,7 @@ TEST_CASE("when the queue fails after recording, the answer is still 200: the re
     CHECK(h.ledger.enqueued.empty());
 }
 
-TEST_CASE("a failed outbox mark leaves the entry to the relay; the job is still noted",
+TEST_CASE("a failed outbox mark leaves the entry to the relay, and the job is still noted",
           "[intake][outbox]") {
     IntakeHarness h;
     h.ledger.mark_sent_failures.push_back(
