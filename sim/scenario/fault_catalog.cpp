@@ -8,11 +8,10 @@
 namespace scaleup::sim {
 
 namespace {
-constexpr std::int64_t kWeek = 7 * 86'400;
 
 FaultWindow window_of(const JsonReader& f) {
-    const auto start = f.integer("start_seconds", 0, kWeek);
-    const auto length = f.integer("duration_seconds", 1, kWeek);
+    const auto start = f.integer("start_seconds", 0, kScenarioMaxSeconds);
+    const auto length = f.integer("duration_seconds", 1, kScenarioMaxSeconds);
     const Instant epoch = kSimulationEpoch;
     return FaultWindow{epoch + seconds(start), epoch + seconds(start + length)};
 }
@@ -22,7 +21,7 @@ Ratio percent_of(const JsonReader& f) {
 }
 
 Duration at_of(const JsonReader& f) {
-    return seconds(f.integer("at_seconds", 0, kWeek));
+    return seconds(f.integer("at_seconds", 0, kScenarioMaxSeconds));
 }
 
 std::size_t owner_index(const JsonReader& f, const WorldOptions& world) {

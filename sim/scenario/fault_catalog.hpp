@@ -6,6 +6,7 @@
 // the world heals them when the drain begins.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@
 #include "sim/world/world.hpp"
 
 namespace scaleup::sim {
+
+/// The longest span, in seconds, any instant or duration of a scenario may name: a week.
+inline constexpr std::int64_t kScenarioMaxSeconds = 7 * 86'400;
 
 /// Applies one fault entry to `world`. Throws InputError (pointer under `reader`).
 void apply_fault(const JsonReader& fault, WorldOptions& world);

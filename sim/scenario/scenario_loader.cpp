@@ -13,7 +13,6 @@
 namespace scaleup::sim {
 
 namespace {
-constexpr std::int64_t kWeek = 7 * 86'400;
 
 LatencyRange read_range(const JsonReader& parent, const std::string& key, LatencyRange fallback,
                         std::int64_t max_seconds) {
@@ -69,20 +68,21 @@ void read_workload(const JsonReader& in, WorkloadOptions& w, Duration run_for) {
         }
     }
     w.jobs_per_hour = in.integer_or("jobs_per_hour", w.jobs_per_hour, 0, 1'000'000);
-    w.arrivals_until = in.seconds_or("arrivals_until_seconds", run_for, 0, kWeek);
+    w.arrivals_until = in.seconds_or("arrivals_until_seconds", run_for, 0, kScenarioMaxSeconds);
     if (in.has("bursts")) {
         const auto& bursts = in.raw("bursts");
         if (!bursts.is_array())
             throw InputError(in.pointer_of("bursts"), "expected an array");
         for (std::size_t i = 0; i < bursts.size(); ++i) {
             const JsonReader b(bursts[i], fmt::format("{}/{}", in.pointer_of("bursts"), i));
-            w.bursts.push_back({seconds(b.integer("at_seconds", 0, kWeek)),
+            w.bursts.push_back({seconds(b.integer("at_seconds", 0, kScenarioMaxSeconds)),
                                 static_cast<int>(b.integer("jobs", 1, 1'000'000))});
             b.reject_unknown_keys();
         }
     }
-    const auto durations = read_range(in, "job_duration_seconds",
-                                      LatencyRange{w.job_duration_min, w.job_duration_max}, kWeek);
+    const auto durations =
+        read_range(in, "job_duration_seconds", LatencyRange{w.job_duration_min, w.job_duration_max},
+                   kScenarioMaxSeconds);
     w.job_duration_min = durations.min;
     w.job_duration_max = durations.max;
     w.cancel_while_queued = Ratio::percent(
@@ -128,7 +128,7 @@ void read_expectations(const JsonReader& in, Scenario& s) {
         }
     }
     s.settings.liveness_bound =
-        in.seconds_or("liveness_bound_seconds", s.settings.liveness_bound, 1, kWeek);
+        in.seconds_or("liveness_bound_seconds", s.settings.liveness_bound, 1, kScenarioMaxSeconds);
     s.settings.max_dead_lettered = in.integer_or("max_dead_lettered", -1, -1, 1'000'000);
     in.reject_unknown_keys();
 }
@@ -143,8 +143,8 @@ Scenario read_scenario(const nlohmann::json& document, const std::string& file) 
     s.description = in.string("description");
     s.seed = static_cast<std::uint64_t>(in.integer_or("seed", 1, 0, INT64_MAX));
     s.world.seed = s.seed;
-    s.world.run_for = seconds(in.integer("duration_seconds", 1, kWeek));
-    s.world.drain = in.seconds_or("drain_seconds", minutes(30), 0, kWeek);
+    s.world.run_for = seconds(in.integer("duration_seconds", 1, kScenarioMaxSeconds));
+    s.world.drain = in.seconds_or("drain_seconds", minutes(30), 0, kScenarioMaxSeconds);
     if (in.has("config")) {
         try {
             s.world.config = ScaleUpConfig::from_json(in.raw("config").dump());
