@@ -120,6 +120,25 @@ std::optional<ServiceError> SimulatedEc2::validate(const LaunchRequest& request)
     return std::nullopt;
 }
 
+// A token is remembered for `client_token_ttl`; past it, replay() treats it as unknown. Tokens
+// are forgotten in the order they were remembered, so the memory holds the last TTL's launches, not
+// every launch of a run (a day's 50,000, with their instance ids and tags). A token is remembered
+// again only once its entry has expired, and by then that entry has left the front: each token is
+// in the queue once.
+void SimulatedEc2::remember_launch(const LaunchRequest& request,
+                                   std::shared_ptr<const InstanceTags> tags,
+                                   const LaunchResult& result) {
+    const Instant now = rt_.now();
+    while (!remembered_tokens_.empty() &&
+           now - remembered_tokens_.front().at >= options_.client_token_ttl) {
+        launches_by_token_.erase(remembered_tokens_.front().token);
+        remembered_tokens_.pop_front();
+    }
+    launches_by_token_[request.client_token] =
+        RememberedLaunch{now, request.count, std::move(tags), result};
+    remembered_tokens_.push_back(RememberedToken{now, request.client_token});
+}
+
 std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& request) {
     if (request.client_token.empty())
         return std::nullopt;
@@ -202,10 +221,8 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
         // One map of tags for the launch: its instances and the token's memory share it.
         const auto tags = std::make_shared<const InstanceTags>(std::move(request.tags));
         outcome.emplace(launch(request, tags));
-        if (!request.client_token.empty()) {
-            launches_by_token_[request.client_token] =
-                RememberedLaunch{rt_.now(), request.count, tags, outcome->value()};
-        }
+        if (!request.client_token.empty())
+            remember_launch(request, tags, outcome->value());
     }
     if (outcome->ok() && random_.chance(options_.lost_response_rate)) {
         ++lost_responses_;

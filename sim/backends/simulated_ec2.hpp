@@ -165,6 +165,8 @@ class SimulatedEc2 final : public FleetPort {
     int create_fleet_calls() const { return create_calls_; }
     int throttled_calls() const { return throttled_calls_; }
     int lost_responses() const { return lost_responses_; }
+    /// ClientTokens remembered now (those of the last `client_token_ttl`, and not yet forgotten).
+    std::size_t remembered_tokens() const { return launches_by_token_.size(); }
     int unreadable_replies() const { return unreadable_replies_; }
     const Options& options() const { return options_; }
 
@@ -203,6 +205,8 @@ class SimulatedEc2 final : public FleetPort {
     std::optional<ServiceError> throttled(TokenBucket& bucket, const char* operation);
     std::optional<ServiceError> validate(const LaunchRequest& request);
     std::optional<Result<LaunchResult>> replay(const LaunchRequest& request);
+    void remember_launch(const LaunchRequest& request, std::shared_ptr<const InstanceTags> tags,
+                         const LaunchResult& result);
     LaunchResult launch(const LaunchRequest& request,
                         const std::shared_ptr<const InstanceTags>& tags);
     int pool_capacity_now(std::size_t pool) const;
@@ -245,6 +249,11 @@ class SimulatedEc2 final : public FleetPort {
     std::set<std::size_t> live_positions_;       // positions of pending or running instances
     std::vector<int> pool_in_use_;
     LookupTable<std::string, RememberedLaunch> launches_by_token_;
+    struct RememberedToken {
+        Instant at{};
+        std::string token;
+    };
+    std::deque<RememberedToken> remembered_tokens_;  // in the order remembered: the oldest go first
     std::vector<LiveSample> live_history_;
     std::map<TerminatedBy, std::unique_ptr<CallerPort>> caller_ports_;
     std::uint64_t next_instance_ = 0;

@@ -232,6 +232,32 @@ TEST_CASE("CreateFleet with a reused ClientToken returns the first result and la
     CHECK(w.ec2.instances().size() == 4);
 }
 
+TEST_CASE("CreateFleet forgets tokens past their TTL, and a token used again keeps its new launch",
+          "[sim-ec2]") {
+    World w(fixed_options());
+    std::vector<Result<LaunchResult>> results;
+    w.rt.spawn(create(w.ec2, request(1, "a"), results));
+    w.rt.run_until(t0 + minutes(30));
+    w.rt.spawn(create(w.ec2, request(1, "b"), results));
+    w.rt.run_until(t0 + hours(1) + seconds(1));
+    w.rt.spawn(create(w.ec2, request(1, "a"), results));  // expired: launches again
+    w.rt.run_until(t0 + hours(1) + minutes(31));
+    CHECK(w.ec2.remembered_tokens() == 2);
+    // "b" is past its hour: the next launch forgets it, and keeps "a"'s second launch.
+    w.rt.spawn(create(w.ec2, request(1, "c"), results));
+    w.rt.run_until(t0 + hours(1) + minutes(32));
+    CHECK(w.ec2.remembered_tokens() == 2);
+    w.rt.spawn(create(w.ec2, request(1, "a"), results));
+    w.rt.run_until(t0 + hours(1) + minutes(33));
+
+    REQUIRE(results.size() == 5);
+    for (const auto& result : results)
+        REQUIRE(result.ok());
+    CHECK(results[2].value().instance_ids != results[0].value().instance_ids);
+    CHECK(results[4].value().instance_ids == results[2].value().instance_ids);  // a replay
+    CHECK(w.ec2.instances().size() == 4);
+}
+
 TEST_CASE("a lost CreateFleet response leaves running instances, the token retry finds them",
           "[sim-ec2]") {
     World w(fixed_options());
