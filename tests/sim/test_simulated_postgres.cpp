@@ -262,6 +262,10 @@ TEST_CASE("postgres: deliveries are recorded once by GUID and the outbox is olde
     CHECK(db.times_applied("mark_outbox_sent", "g4") == 1);
     CHECK(guids(run(rt, db.pending_outbox(10)).value()) ==
           std::vector<std::string>{"g2", "g3", "g1"});
+    // A sent row keeps only its GUID, and that still refuses a second recording of it.
+    CHECK_FALSE(run(rt, db.record_delivery("g4", 4, "body-4 again", t0)).value());
+    CHECK(guids(run(rt, db.pending_outbox(10)).value()) ==
+          std::vector<std::string>{"g2", "g3", "g1"});
 }
 
 TEST_CASE("postgres: note_enqueued keeps the latest time, even against a late replay",
