@@ -23,7 +23,7 @@ std::string_view header(const WebhookDelivery& delivery, std::string_view name) 
 /// After the queue took a message: mark its outbox entry sent and note the enqueue, in the
 /// background so the 2xx does not wait on the ledger (which may be the thing that is down). If
 /// this is lost, the relay sends the entry again: at least once, and the consumer is idempotent.
-// Races the ledger's answer against `limit` in this frame (not with_timeout's, one per mark).
+/// Each mark races the ledger against `limit` in this frame (with_timeout is a frame per mark).
 Task<void> note_sent(Runtime& rt, LedgerPort& ledger, Duration limit, std::string guid,
                      std::int64_t job_id, Instant at) {
     if (!guid.empty()) {
