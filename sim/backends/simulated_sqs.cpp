@@ -224,7 +224,7 @@ Task<std::vector<QueueMessage>> SimulatedSqs::poll(int max_messages, Duration wa
             }
             // Out of line: what it left visible goes to the polls behind it, and the first of them
             // takes over the watch on the next hidden message.
-            long_polls_.wake(visible_count(), next_visible_at());
+            notify_change();
         }
     }
     if (batch.empty())

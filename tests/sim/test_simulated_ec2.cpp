@@ -117,6 +117,13 @@ Task<void> create(FleetPort& fleet, LaunchRequest r, std::vector<Result<LaunchRe
     out.push_back(co_await fleet.create_fleet(std::move(r)));
 }
 
+/// Starts a CreateFleet call now and runs the world until `until`.
+void create_then_run(World& w, LaunchRequest r, std::vector<Result<LaunchResult>>& out,
+                     Instant until) {
+    w.rt.spawn(create(w.ec2, std::move(r), out));
+    w.rt.run_until(until);
+}
+
 Task<void> terminate(FleetPort& fleet, std::vector<std::string> ids, std::vector<Status>& out) {
     out.push_back(co_await fleet.terminate_instances(std::move(ids)));
 }
@@ -211,14 +218,11 @@ TEST_CASE("CreateFleet with a reused ClientToken returns the first result and la
           "[sim-ec2]") {
     World w(fixed_options());
     std::vector<Result<LaunchResult>> results;
-    w.rt.spawn(create(w.ec2, request(2, "launch-7"), results));
-    w.rt.run_until(t0 + seconds(1));
-    w.rt.spawn(create(w.ec2, request(2, "launch-7"), results));
-    w.rt.run_until(t0 + seconds(2));
-    w.rt.spawn(create(w.ec2, request(3, "launch-7"), results));  // same token, other request
-    w.rt.run_until(t0 + hours(1) + seconds(1));
-    w.rt.spawn(create(w.ec2, request(2, "launch-7"), results));  // the token has expired
-    w.rt.run_until(t0 + hours(1) + seconds(2));
+    create_then_run(w, request(2, "launch-7"), results, t0 + seconds(1));
+    create_then_run(w, request(2, "launch-7"), results, t0 + seconds(2));
+    // The same token with another request, then the same token once it has expired.
+    create_then_run(w, request(3, "launch-7"), results, t0 + hours(1) + seconds(1));
+    create_then_run(w, request(2, "launch-7"), results, t0 + hours(1) + seconds(2));
 
     REQUIRE(results.size() == 4);
     REQUIRE(results[0].ok());
@@ -236,19 +240,14 @@ TEST_CASE("CreateFleet forgets tokens past their TTL, and a token used again kee
           "[sim-ec2]") {
     World w(fixed_options());
     std::vector<Result<LaunchResult>> results;
-    w.rt.spawn(create(w.ec2, request(1, "a"), results));
-    w.rt.run_until(t0 + minutes(30));
-    w.rt.spawn(create(w.ec2, request(1, "b"), results));
-    w.rt.run_until(t0 + hours(1) + seconds(1));
-    w.rt.spawn(create(w.ec2, request(1, "a"), results));  // expired: launches again
-    w.rt.run_until(t0 + hours(1) + minutes(31));
+    create_then_run(w, request(1, "a"), results, t0 + minutes(30));
+    create_then_run(w, request(1, "b"), results, t0 + hours(1) + seconds(1));
+    create_then_run(w, request(1, "a"), results, t0 + hours(1) + minutes(31));  // "a" expired
     CHECK(w.ec2.remembered_tokens() == 2);
     // "b" is past its hour: the next launch forgets it, and keeps "a"'s second launch.
-    w.rt.spawn(create(w.ec2, request(1, "c"), results));
-    w.rt.run_until(t0 + hours(1) + minutes(32));
+    create_then_run(w, request(1, "c"), results, t0 + hours(1) + minutes(32));
     CHECK(w.ec2.remembered_tokens() == 2);
-    w.rt.spawn(create(w.ec2, request(1, "a"), results));
-    w.rt.run_until(t0 + hours(1) + minutes(33));
+    create_then_run(w, request(1, "a"), results, t0 + hours(1) + minutes(33));
 
     REQUIRE(results.size() == 5);
     for (const auto& result : results)

@@ -271,8 +271,11 @@ struct Timed {
     std::optional<Result<Messages>> result;
     Instant at{};
 };
-Task<void> receive_timed(Runtime& r, SimulatedSqs& sqs, Duration wait, Timed& out) {
-    out.result.emplace(co_await sqs.receive(10, wait));
+/// Waits `after`, then receives up to `max` messages with a `wait` long poll.
+Task<void> receive_timed(Runtime& r, SimulatedSqs& sqs, Duration wait, Timed& out, int max = 10,
+                         Duration after = Duration{0}) {
+    co_await r.sleep(after);
+    out.result.emplace(co_await sqs.receive(max, wait));
     out.at = r.now();
 }
 Task<void> send_after(Runtime& r, SimulatedSqs& sqs, Duration after, std::string body) {
@@ -314,26 +317,15 @@ TEST_CASE("sqs: a long poll returns as soon as a message arrives, else empty whe
     CHECK(empty.result->value().empty());
 }
 
-namespace {
-Task<void> receive_one(Runtime& r, SimulatedSqs& sqs, Duration after, Timed& out) {
-    co_await r.sleep(after);
-    out.result.emplace(co_await sqs.receive(1, seconds(20)));
-    out.at = r.now();
-}
-Task<void> send_now(SimulatedSqs& sqs, std::string body) {
-    const Status sent = co_await sqs.send(std::move(body), Duration{0});
-    REQUIRE(sent.ok());
-}
-}  // namespace
-
 TEST_CASE("sqs: waiting long polls get messages in the order they began waiting", "[sim-sqs]") {
     Queue q;
     std::vector<Timed> polls(3);
     for (int i = 0; i < 3; ++i)
-        q.rt.spawn(receive_one(q.rt, q.sqs, seconds(i), polls[static_cast<std::size_t>(i)]));
+        q.rt.spawn(receive_timed(q.rt, q.sqs, seconds(20), polls[static_cast<std::size_t>(i)], 1,
+                                 seconds(i)));
     q.at(seconds(5));
-    q.rt.spawn(send_now(q.sqs, "first"));
-    q.rt.spawn(send_now(q.sqs, "second"));
+    q.rt.spawn(send_after(q.rt, q.sqs, Duration{0}, "first"));
+    q.rt.spawn(send_after(q.rt, q.sqs, Duration{0}, "second"));
     q.at(seconds(5));
     // Two messages, one each for the first two in line; the third goes on waiting.
     REQUIRE(polls[0].result.has_value());
@@ -359,13 +351,13 @@ TEST_CASE("sqs: a long poll woken for a message it cannot have keeps its place i
     q.send("used-up");
     REQUIRE(q.receive(10, Duration{0}).size() == 1);
     Timed first, second;
-    q.rt.spawn(receive_one(q.rt, q.sqs, Duration{0}, first));
-    q.rt.spawn(receive_one(q.rt, q.sqs, seconds(1), second));
+    q.rt.spawn(receive_timed(q.rt, q.sqs, seconds(20), first, 1));
+    q.rt.spawn(receive_timed(q.rt, q.sqs, seconds(20), second, 1, seconds(1)));
     q.at(seconds(5));
     CHECK(q.sqs.dead_letters().size() == 1);
     CHECK_FALSE(first.result.has_value());
     q.at(seconds(8));
-    q.rt.spawn(send_now(q.sqs, "next"));
+    q.rt.spawn(send_after(q.rt, q.sqs, Duration{0}, "next"));
     q.at(seconds(8));
     REQUIRE(first.result.has_value());
     CHECK(first.result->value().at(0).body == "next");
@@ -377,8 +369,8 @@ TEST_CASE("sqs: a queue destroyed while polls wait leaves them to the runtime", 
     std::vector<Timed> polls(2);
     {
         SimulatedSqs sqs(rt, exact());
-        rt.spawn(receive_one(rt, sqs, Duration{0}, polls[0]));
-        rt.spawn(receive_one(rt, sqs, Duration{0}, polls[1]));
+        rt.spawn(receive_timed(rt, sqs, seconds(20), polls[0], 1));
+        rt.spawn(receive_timed(rt, sqs, seconds(20), polls[1], 1));
         rt.run_until(rt.now() + seconds(1));
     }
     // The waiting coroutines are destroyed with the runtime's tasks, after the queue (ASan checks
