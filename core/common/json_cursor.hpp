@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,8 @@ class JsonCursor {
     bool skip_plain_value();
     void read_escape(std::string& out);
     void check_utf8_sequence();
+    /// integer()'s fast path: the plain integer at the cursor, or nullopt to take the careful one.
+    std::optional<std::int64_t> small_integer(std::int64_t min, std::int64_t max);
     /// Reads a number token; true when it is an integer (no fraction, no exponent).
     bool read_number_token(std::string_view& token);
     void check_double_range(std::string_view token) const;
@@ -114,6 +117,8 @@ class JsonCursor {
         std::size_t size_ = 0;
         std::vector<bool> deeper_;
     };
+
+    static constexpr std::size_t kStringsReserved = 4;
 
     std::string_view text_;
     std::size_t at_ = 0;

@@ -250,6 +250,22 @@ TEST_CASE("JsonCursor reads strings and integers as nlohmann does", "[json-curso
     CHECK_THROWS_WITH(integer("1e2", 0, 500), "at /n: expected an integer, found number");
     CHECK_THROWS_WITH(integer("\"1\"", 0, 5), "at /n: expected an integer, found string");
     CHECK_THROWS_WITH(integer("-1", 0, 5), "at /n: expected an integer from 0 to 5, found -1");
+    // Around the short-integer fast path (up to eighteen digits, no sign, no leading zero): each
+    // side of its edges gives the careful reader's answer.
+    CHECK(integer("999999999999999999", 0, kMaxId) == 999'999'999'999'999'999);
+    CHECK(integer("1000000000000000000", 0, kMaxId) == 1'000'000'000'000'000'000);
+    CHECK(integer("0", 0, 5) == 0);
+    CHECK(integer("7 ", 0, 9) == 7);
+    CHECK_THROWS_WITH(integer("12", 0, 11), "at /n: expected an integer from 0 to 11, found 12");
+    CHECK_THROWS_WITH(integer("3", 4, 9), "at /n: expected an integer from 4 to 9, found 3");
+    CHECK_THROWS_WITH(integer("12.5", 0, 20), "at /n: expected an integer, found number");
+    CHECK_THROWS_WITH(integer("123456789012345678.5", 0, kMaxId),
+                      "at /n: expected an integer, found number");
+    CHECK_THROWS_WITH(integer("12E1", 0, 500), "at /n: expected an integer, found number");
+    JsonCursor leading_zero("01");
+    CHECK(leading_zero.integer("/n", 0, 5) == 0);
+    CHECK_THROWS_WITH(leading_zero.expect_end(),
+                      "at /: not valid JSON (byte 2): unexpected text after the JSON value");
 }
 
 TEST_CASE("JsonCursor reads a string's special bytes wherever they fall in its eight-byte words",
