@@ -37,11 +37,12 @@ class AckAfterDurabilityChecker final : public Checker {
                 keep_earliest<std::int64_t>(configured, std::stoll(tx.key), tx.at);
         }
         std::map<std::int64_t, Instant> dead_job;
-        std::map<std::string, Instant> dead_body;
-        for (const auto& letter : world.sqs().dead_letters()) {
-            keep_earliest(dead_body, letter.body, letter.at);
-            if (const auto job = job_id_of_body(letter.body))
-                keep_earliest(dead_job, *job, letter.at);
+        std::map<std::string_view, Instant> dead_body;
+        const auto& letters = world.sqs().dead_letters();
+        for (std::size_t i = 0; i < letters.size(); ++i) {
+            keep_earliest<std::string_view>(dead_body, letters[i].body, letters[i].at);
+            if (const auto job = jobs.dead_letter_jobs.at(i))
+                keep_earliest(dead_job, *job, letters[i].at);
         }
         CheckerResult result{std::string(name()), true, "", {}};
         std::int64_t early = 0, checked = 0;
@@ -79,7 +80,7 @@ class AckAfterDurabilityChecker final : public Checker {
                         std::optional<std::int64_t> job_id, Instant at,
                         const std::map<std::int64_t, Instant>& configured,
                         const std::map<std::int64_t, Instant>& dead_job,
-                        const std::map<std::string, Instant>& dead_body) {
+                        const std::map<std::string_view, Instant>& dead_body) {
         const auto before = [at](const auto& index, const auto& key) {
             const auto it = index.find(key);
             return it != index.end() && it->second <= at;

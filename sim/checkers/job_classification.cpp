@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/common/json_reader.hpp"
+#include "core/common/lookup_table.hpp"
 #include "core/consumer/job_message.hpp"
 
 namespace scaleup::sim {
@@ -69,8 +70,11 @@ JobClassification classify_jobs(const World& world) {
     JobClassification out;
     std::map<std::int64_t, int> live_messages;
     std::map<std::int64_t, int> all_messages;
+    // A dead letter's body is most often a message's, byte for byte (the handler sends the body it
+    // received): its job is looked up, not parsed again.
+    LookupTable<std::string_view, std::optional<std::int64_t>> job_of_body;
     for (const auto& record : world.sqs().records()) {
-        const auto job = job_id_of_body(record.body);
+        const auto job = job_of_body.try_emplace(record.body, job_id_of_body(record.body)).first;
         out.message_jobs.push_back(job);
         if (!job)
             continue;
@@ -80,7 +84,9 @@ JobClassification classify_jobs(const World& world) {
     }
     std::map<std::int64_t, const SimulatedSqs::DeadLetter*> dead;
     for (const auto& letter : world.sqs().dead_letters()) {
-        const auto job = job_id_of_body(letter.body);
+        const auto* known = job_of_body.find(letter.body);
+        const auto job = known != nullptr ? *known : job_id_of_body(letter.body);
+        out.dead_letter_jobs.push_back(job);
         if (job && dead.count(*job) == 0)
             dead[*job] = &letter;
     }

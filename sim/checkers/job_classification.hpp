@@ -39,6 +39,8 @@ struct JobClassification {
     /// The job each queue message carried, by the message's place in `SimulatedSqs::records()`
     /// (nullopt for a malformed body): parsed once here, read by every checker that needs it.
     std::vector<std::optional<std::int64_t>> message_jobs;
+    /// The same for every dead letter, by its place in `SimulatedSqs::dead_letters()`.
+    std::vector<std::optional<std::int64_t>> dead_letter_jobs;
     std::int64_t count(JobFate fate) const {
         const auto it = counts.find(fate);
         return it == counts.end() ? 0 : it->second;

@@ -44,6 +44,19 @@ Task<void> rogue_launcher(World& world, int count, std::map<std::string, std::st
     (void)co_await world.ec2().create_fleet(std::move(request));
 }
 
+// Dead-letters a body a consumer received (the usual case), one that was never a message and
+// one that is not a message at all.
+Task<void> rogue_dead_letters(World& world, std::string never_sent) {
+    co_await world.runtime().sleep(minutes(10));
+    auto batch = co_await world.sqs().receive(1, seconds(20));
+    if (!batch.ok() || batch.value().empty())
+        co_return;
+    const std::string received = batch.value().front().body;
+    (void)co_await world.sqs().send_to_dead_letter(received, "rogue");
+    (void)co_await world.sqs().send_to_dead_letter(std::move(never_sent), "rogue");
+    (void)co_await world.sqs().send_to_dead_letter("not json", "rogue");
+}
+
 AppJwtClaims rogue_claims(const World& world) {
     const auto now = unix_seconds(world.runtime().now());
     return AppJwtClaims{world.options().github.app_id, now - 60, now + 500, "rogue-jti"};
@@ -120,6 +133,34 @@ TEST_CASE("ack_after_durability fails when a consumer deletes before handling", 
     CHECK_FALSE(result.passed);
     REQUIRE_FALSE(result.findings.empty());
     CHECK_THAT(result.findings.front(), Catch::Contains("before its job was handled"));
+}
+
+TEST_CASE("the classification reads the job of every dead letter, a message's body or not",
+          "[checkers]") {
+    auto options = clean_world();
+    options.workload.bursts = {WorkloadBurst{minutes(10), 30}};  // a message is waiting at 10 min
+    World world(options, nullptr);
+    JobMessage never_sent;
+    never_sent.job_id = 424242;
+    never_sent.owner = "acme";
+    never_sent.repo = "app";
+    never_sent.labels = {"self-hosted"};
+    world.runtime().spawn(rogue_dead_letters(world, never_sent.to_json()));
+    world.run();
+    const auto jobs = classify_jobs(world);
+    const auto& letters = world.sqs().dead_letters();
+    REQUIRE(jobs.dead_letter_jobs.size() == letters.size());
+    std::vector<std::size_t> rogue;
+    for (std::size_t i = 0; i < letters.size(); ++i) {
+        if (letters[i].reason == "rogue")
+            rogue.push_back(i);
+    }
+    REQUIRE(rogue.size() == 3);
+    const auto received_job = JobMessage::parse(letters[rogue[0]].body).job_id;
+    CHECK(jobs.dead_letter_jobs[rogue[0]] == std::optional<std::int64_t>(received_job));
+    CHECK(jobs.dead_letter_jobs[rogue[1]] == std::optional<std::int64_t>(424242));
+    CHECK_FALSE(jobs.dead_letter_jobs[rogue[2]].has_value());
+    CHECK(jobs.jobs.at(received_job).dead_lettered_at.has_value());
 }
 
 TEST_CASE("token_hygiene fails when an expired token reaches GitHub", "[checkers]") {
