@@ -17,10 +17,6 @@ namespace scaleup {
 
 namespace {
 
-bool is_space(char c) {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -111,11 +107,6 @@ void JsonCursor::syntax_error(std::string_view what) const {
 void JsonCursor::kind_error(std::string_view pointer, std::string_view expected) {
     const char* found = name(peek());
     throw InputError(std::string(pointer), fmt::format("expected {}, found {}", expected, found));
-}
-
-void JsonCursor::skip_space() {
-    while (at_ < text_.size() && is_space(text_[at_]))
-        ++at_;
 }
 
 char JsonCursor::next_char() {

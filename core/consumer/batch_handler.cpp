@@ -225,13 +225,24 @@ Task<void> BatchHandler::finish(Items& items, Instant deadline) {
         if (!item.outcome)
             item.outcome = MessageOutcome::unexpected_error_retry;
     }
-    co_await send_dead_letters(items, deadline);
-    co_await apply_visibility_delays(items, deadline);
+    // Most batches have neither to do: their coroutine frames are not made for nothing.
+    if (std::any_of(items.begin(), items.end(), goes_to_dead_letters))
+        co_await send_dead_letters(items, deadline);
+    if (std::any_of(items.begin(), items.end(), needs_visibility_delay))
+        co_await apply_visibility_delays(items, deadline);
+}
+
+bool BatchHandler::goes_to_dead_letters(const Item& item) {
+    return item.dead_letter_reason && is_acknowledged(*item.outcome);
+}
+
+bool BatchHandler::needs_visibility_delay(const Item& item) {
+    return !is_acknowledged(*item.outcome) && item.delay;
 }
 
 Task<void> BatchHandler::send_dead_letters(Items& items, Instant deadline) {
     for (auto& item : items) {
-        if (!item.dead_letter_reason || !is_acknowledged(*item.outcome))
+        if (!goes_to_dead_letters(item))
             continue;
         const std::string body = item.message.body;
         const std::string reason = *item.dead_letter_reason;
@@ -249,7 +260,7 @@ Task<void> BatchHandler::send_dead_letters(Items& items, Instant deadline) {
 
 Task<void> BatchHandler::apply_visibility_delays(Items& items, Instant deadline) {
     for (auto& item : items) {
-        if (is_acknowledged(*item.outcome) || !item.delay)
+        if (!needs_visibility_delay(item))
             continue;
         // Backoffs are already capped at max_retry_delay; a rate limit's reset is honoured in full,
         // up to SQS's 12-hour visibility limit.

@@ -100,6 +100,8 @@ class BatchHandler {
     Task<void> finish(Items& items, Instant deadline);
     Task<void> send_dead_letters(Items& items, Instant deadline);
     Task<void> apply_visibility_delays(Items& items, Instant deadline);
+    static bool goes_to_dead_letters(const Item& item);
+    static bool needs_visibility_delay(const Item& item);
     BatchResult report(Items& items);
 
     void fail_from_error(Item& item, const ServiceError& error, MessageOutcome retry_outcome);
