@@ -48,6 +48,10 @@ bool is_retryable(ErrorKind kind) {
     }
 }
 
+void detail::DeleteServiceError::operator()(const ServiceError* error) const noexcept {
+    delete error;
+}
+
 std::string ServiceError::describe() const {
     return fmt::format("{} {} ({}): {}", service, code, to_string(kind), message);
 }
