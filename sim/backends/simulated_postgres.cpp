@@ -20,16 +20,16 @@ namespace scaleup::sim {
 Task<Result<int>> SimulatedPostgres::reserve_slots(std::string reservation_id, int wanted,
                                                    int maximum, Instant lease_until) {
     Transaction tx = begin("reserve_slots", reservation_id, Access::write_serialised);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     int granted = 0;
     if (commit.applies())
         granted = apply_reserve(reservation_id, wanted, maximum, lease_until);
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return granted;
 }
 
@@ -50,15 +50,15 @@ int SimulatedPostgres::apply_reserve(const std::string& id, int wanted, int maxi
 Task<Status> SimulatedPostgres::commit_launch(std::string reservation_id,
                                               std::vector<LaunchedInstance> instances) {
     Transaction tx = begin("commit_launch", reservation_id, Access::write);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     if (commit.applies())
         apply_commit_launch(reservation_id, instances);
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return ok_status();
 }
 
@@ -82,15 +82,15 @@ void SimulatedPostgres::apply_commit_launch(const std::string& id,
 
 Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
     Transaction tx = begin("release_instance", instance_id, Access::write);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     if (commit.applies() && instances_.erase(instance_id) > 0)
         count_applied("release_instance", instance_id);
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return ok_status();
 }
 
@@ -99,25 +99,25 @@ Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
 Task<Status> SimulatedPostgres::mark_configured(std::int64_t job_id, std::string instance_id) {
     const std::string key = std::to_string(job_id);
     Transaction tx = begin("mark_configured", key, Access::write);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     // ON CONFLICT (job_id) DO NOTHING: the first instance recorded for a job stays.
     if (commit.applies() && configured_.try_emplace(job_id, instance_id).second)
         count_applied("mark_configured", key);
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return ok_status();
 }
 
 Task<Result<std::optional<std::string>>> SimulatedPostgres::configured_instance_for_job(
     std::int64_t job_id) {
     Transaction tx = begin("configured_instance_for_job", std::to_string(job_id), Access::read);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     std::optional<std::string> instance;
     if (const auto it = configured_.find(job_id); it != configured_.end())
         instance = it->second;
@@ -131,16 +131,16 @@ Task<Result<bool>> SimulatedPostgres::record_delivery(std::string delivery_guid,
                                                       std::int64_t job_id, std::string message_body,
                                                       Instant received_at) {
     Transaction tx = begin("record_delivery", delivery_guid, Access::write);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     bool inserted = false;
     if (commit.applies())
         inserted = apply_record_delivery(delivery_guid, job_id, message_body, received_at);
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return inserted;
 }
 
@@ -162,9 +162,9 @@ bool SimulatedPostgres::apply_record_delivery(const std::string& guid, std::int6
 
 Task<Result<std::vector<OutboxEntry>>> SimulatedPostgres::pending_outbox(int limit) {
     Transaction tx = begin("pending_outbox", std::to_string(limit), Access::read);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     // ORDER BY received_at, id LIMIT $1
     std::vector<OutboxEntry> entries;
     for (const auto& [order, guid] : outbox_) {
@@ -178,9 +178,9 @@ Task<Result<std::vector<OutboxEntry>>> SimulatedPostgres::pending_outbox(int lim
 
 Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
     Transaction tx = begin("mark_outbox_sent", delivery_guid, Access::write);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     if (commit.applies()) {
         // UPDATE ... SET sent = true WHERE guid = $1 AND NOT sent
@@ -196,9 +196,9 @@ Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
             count_applied("mark_outbox_sent", delivery_guid);
         }
     }
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return ok_status();
 }
 
@@ -206,9 +206,9 @@ Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
 
 Task<Status> SimulatedPostgres::note_enqueued(std::int64_t job_id, Instant at) {
     Transaction tx = begin("note_enqueued", std::to_string(job_id), Access::write);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     const Commit commit = co_await send_commit(tx);
     if (commit.applies()) {
         // ON CONFLICT DO UPDATE SET at = GREATEST(at, excluded.at): a late replay of an older note
@@ -217,17 +217,17 @@ Task<Status> SimulatedPostgres::note_enqueued(std::int64_t job_id, Instant at) {
         if (!inserted)
             it->second = std::max(it->second, at);
     }
-    auto lost = finish(tx, commit);
-    if (lost)
-        co_return std::move(*lost);
+    const Status finished = finish(tx, commit);
+    if (!finished.ok())
+        co_return finished.error();
     co_return ok_status();
 }
 
 Task<Result<std::optional<Instant>>> SimulatedPostgres::last_enqueued(std::int64_t job_id) {
     Transaction tx = begin("last_enqueued", std::to_string(job_id), Access::read);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     std::optional<Instant> at;
     if (const auto it = enqueued_.find(job_id); it != enqueued_.end())
         at = it->second;
@@ -237,9 +237,9 @@ Task<Result<std::optional<Instant>>> SimulatedPostgres::last_enqueued(std::int64
 
 Task<Result<std::vector<LaunchedInstance>>> SimulatedPostgres::held_instances() {
     Transaction tx = begin("held_instances", "*", Access::read);
-    auto failed = co_await execute(tx);
-    if (failed)
-        co_return std::move(*failed);
+    const Status ran = co_await execute(tx);
+    if (!ran.ok())
+        co_return ran.error();
     std::vector<LaunchedInstance> held;
     held.reserve(instances_.size());
     for (const auto& [instance_id, instance] : instances_)

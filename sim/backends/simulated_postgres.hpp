@@ -219,15 +219,15 @@ class SimulatedPostgres final : public LedgerPort {
 
     Transaction begin(const char* operation, std::string key, Access access);
     /// Checkout, BEGIN and the statement. On failure the transaction is already rolled back.
-    Task<std::optional<ServiceError>> execute(Transaction& tx);
+    Task<Status> execute(Transaction& tx);
     ServiceError pool_timeout();
     ServiceError statement_cancelled();
     /// Takes an idle connection for `tx`; true if it dropped since its last use (reconnect).
     bool take_idle_connection(Transaction& tx);
-    std::optional<ServiceError> after_checkout(Transaction& tx, Phase validated, bool reconnected);
-    std::optional<ServiceError> after_statement(Transaction& tx, Phase ran);
+    Status after_checkout(Transaction& tx, Phase validated, bool reconnected);
+    Status after_statement(Transaction& tx, Phase ran);
     /// Ends a write transaction: logs it, returns the connection; the error for a lost COMMIT.
-    std::optional<ServiceError> finish(Transaction& tx, Commit commit);
+    Status finish(Transaction& tx, Commit commit);
     void finish_read(Transaction& tx);
     ServiceError roll_back(Transaction& tx, ServiceError error, bool connection_dropped);
     void return_connection(Transaction& tx, bool connection_dropped);

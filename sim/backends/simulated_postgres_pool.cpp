@@ -172,7 +172,7 @@ SimulatedPostgres::Transaction SimulatedPostgres::begin(const char* operation, s
 
 // Checkout, then the statement, in one coroutine: a frame per phase cost two allocations a
 // transaction. What is decided between the waits is in the functions below it.
-Task<std::optional<ServiceError>> SimulatedPostgres::execute(Transaction& tx) {
+Task<Status> SimulatedPostgres::execute(Transaction& tx) {
     // Checkout: a connection from the pool, validated on the way out.
     const Instant checkout_deadline = rt_.now() + options_.checkout_timeout;
     FifoGate::Waiter pool_waiter;
@@ -192,8 +192,8 @@ Task<std::optional<ServiceError>> SimulatedPostgres::execute(Transaction& tx) {
     }
     const Duration connect = stale ? options_.connect_latency.draw(random_) : Duration{0};
     const Phase validated = co_await run_phase(connect, checkout_deadline);
-    if (auto failed = after_checkout(tx, validated, stale))
-        co_return failed;
+    if (Status checked = after_checkout(tx, validated, stale); !checked.ok())
+        co_return checked;
 
     // The statement: statement_timeout counts from its start, lock wait included.
     const Instant cancel_at =
@@ -237,8 +237,7 @@ bool SimulatedPostgres::take_idle_connection(Transaction& tx) {
     return !connection.open || first_drop_in(connection.last_used, rt_.now()).has_value();
 }
 
-std::optional<ServiceError> SimulatedPostgres::after_checkout(Transaction& tx, Phase validated,
-                                                              bool reconnected) {
+Status SimulatedPostgres::after_checkout(Transaction& tx, Phase validated, bool reconnected) {
     if (validated.end == PhaseEnd::deadline) {
         // The hung connection is discarded; its slot goes back to the pool.
         trace("pool_timeout", tx, "waited_for=validation");
@@ -251,10 +250,10 @@ std::optional<ServiceError> SimulatedPostgres::after_checkout(Transaction& tx, P
     if (reconnected)
         ++stats_.reconnects;
     connections_[static_cast<std::size_t>(tx.connection)].open = true;
-    return std::nullopt;
+    return ok_status();
 }
 
-std::optional<ServiceError> SimulatedPostgres::after_statement(Transaction& tx, Phase ran) {
+Status SimulatedPostgres::after_statement(Transaction& tx, Phase ran) {
     if (ran.end == PhaseEnd::dropped) {
         ++stats_.connections_lost;
         return roll_back(tx, connection_lost(ran.cause, ErrorKind::transient), true);
@@ -269,7 +268,7 @@ std::optional<ServiceError> SimulatedPostgres::after_statement(Transaction& tx, 
                                     "could not serialize access due to concurrent update"),
                          false);
     }
-    return std::nullopt;
+    return ok_status();
 }
 
 SimulatedPostgres::CommitWait SimulatedPostgres::send_commit(Transaction& tx) {
@@ -312,7 +311,7 @@ ServiceError SimulatedPostgres::roll_back(Transaction& tx, ServiceError error,
     return error;
 }
 
-std::optional<ServiceError> SimulatedPostgres::finish(Transaction& tx, Commit commit) {
+Status SimulatedPostgres::finish(Transaction& tx, Commit commit) {
     const bool lost = commit.fate != CommitFate::committed;
     return_connection(tx, lost);
     if (commit.applies()) {
@@ -327,7 +326,7 @@ std::optional<ServiceError> SimulatedPostgres::finish(Transaction& tx, Commit co
                 fmt::format_to_n(detail, sizeof(detail), "live={}", live_slots()).size;
             trace("commit", tx, std::string_view(detail, std::min(written, sizeof(detail))));
         }
-        return std::nullopt;
+        return ok_status();
     }
     ++stats_.connections_lost;
     ++(commit.applies() ? stats_.lost_commits_applied : stats_.lost_commits_dropped);
