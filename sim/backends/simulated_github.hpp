@@ -369,6 +369,8 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     void offer_to_waiting_runners(JobRecord& job);
     void wake(std::int64_t runner_id, std::int64_t job_id);
     void leave_queue(std::int64_t job_id);
+    /// The owner account's queued jobs, oldest first; null when it has none.
+    const std::map<std::int64_t, JobRecord*>* queued_for(std::string_view owner) const;
     void watch_queue_timeouts();
     Task<void> expire_queued_jobs();
 
@@ -411,6 +413,10 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     // Queued jobs, oldest first, with their records (jobs_ never erases one): a runner looking
     // for work walks this list, and a lookup in jobs_ per queued job was most of its cost.
     std::map<std::int64_t, JobRecord*> queued_;
+    // The same jobs by owner account. A runner takes only its owner's jobs, and the reconciler
+    // lists one owner's: walking every queued job for them was a scan of other owners' backlogs
+    // (a suspended installation's jobs wait all run long), a cache miss per job.
+    std::map<std::string, std::map<std::int64_t, JobRecord*>, std::less<>> queued_by_owner_;
     bool queue_watch_running_ = false;  // expire_queued_jobs is waiting for the oldest's timeout
     DenseRecords<RunnerRecord> runners_;
     // runners_ not deleted (what GitHub lists), by owner: a day registers 50,000 runners, and

@@ -69,6 +69,7 @@ std::int64_t SimulatedGitHub::queue_job(std::string owner, std::string repo,
     job.installation_id = installation_id;
     job.queued_at = rt_.now();
     queued_.emplace(job.id, &job);
+    queued_by_owner_[job.owner].emplace(job.id, &job);
     watch_queue_timeouts();
     if (rt_.tracing()) {
         tracef("job_queued", FMT_COMPILE("job={} owner={} repo={} labels={}"), job.id, job.owner,
@@ -86,7 +87,20 @@ void SimulatedGitHub::cancel_job(std::int64_t job_id) {
 }
 
 void SimulatedGitHub::leave_queue(std::int64_t job_id) {
-    queued_.erase(job_id);
+    const auto queued = queued_.find(job_id);
+    if (queued == queued_.end())
+        return;
+    const auto owner = queued_by_owner_.find(queued->second->owner);
+    owner->second.erase(job_id);
+    if (owner->second.empty())
+        queued_by_owner_.erase(owner);
+    queued_.erase(queued);
+}
+
+const std::map<std::int64_t, SimulatedGitHub::JobRecord*>* SimulatedGitHub::queued_for(
+    std::string_view owner) const {
+    const auto found = queued_by_owner_.find(owner);
+    return found == queued_by_owner_.end() ? nullptr : &found->second;
 }
 
 // GitHub cancels a job nobody took within the queue timeout (24 h). Jobs join the queue in id order
@@ -153,7 +167,10 @@ bool SimulatedGitHub::runner_takes(const RunnerRecord& runner, const JobRecord& 
 }
 
 SimulatedGitHub::JobRecord* SimulatedGitHub::oldest_job_for(const RunnerRecord& runner) {
-    for (const auto& [id, job] : queued_) {
+    const auto* queued = queued_for(runner.owner.owner);
+    if (queued == nullptr)
+        return nullptr;
+    for (const auto& [id, job] : *queued) {
         if (runner_takes(runner, *job))
             return job;
     }
@@ -337,11 +354,13 @@ Result<std::vector<QueuedJob>> SimulatedGitHub::serve_queued_jobs(std::int64_t i
     if (!covers(installation_id, owner.owner, owner.repo))
         return not_found();
     std::vector<QueuedJob> out;
-    for (const auto& [id, queued] : queued_) {
-        const JobRecord& job = *queued;
-        if (owns(owner, job.owner, job.repo) && covers(installation_id, job.owner, job.repo)) {
-            out.push_back(
-                QueuedJob{job.id, job.run_id, job.owner, job.repo, job.labels, job.queued_at});
+    if (const auto* queued = queued_for(owner.owner)) {
+        for (const auto& [id, record] : *queued) {
+            const JobRecord& job = *record;
+            if (owns(owner, job.owner, job.repo) && covers(installation_id, job.owner, job.repo)) {
+                out.push_back(
+                    QueuedJob{job.id, job.run_id, job.owner, job.repo, job.labels, job.queued_at});
+            }
         }
     }
     rate_limits_.consume(installation_id, RateBucket::core, static_cast<std::int64_t>(out.size()),
