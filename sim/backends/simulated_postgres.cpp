@@ -119,8 +119,8 @@ Task<Result<std::optional<std::string>>> SimulatedPostgres::configured_instance_
     if (!ran.ok())
         co_return ran.error();
     std::optional<std::string> instance;
-    if (const auto it = configured_.find(job_id); it != configured_.end())
-        instance = it->second;
+    if (const std::string* configured = configured_.find(job_id))
+        instance = *configured;
     finish_read(tx);
     co_return instance;
 }
@@ -213,9 +213,9 @@ Task<Status> SimulatedPostgres::note_enqueued(std::int64_t job_id, Instant at) {
     if (commit.applies()) {
         // ON CONFLICT DO UPDATE SET at = GREATEST(at, excluded.at): a late replay of an older note
         // never moves the time backwards.
-        const auto [it, inserted] = enqueued_.try_emplace(job_id, at);
+        const auto [noted, inserted] = enqueued_.try_emplace(job_id, at);
         if (!inserted)
-            it->second = std::max(it->second, at);
+            noted = std::max(noted, at);
     }
     const Status finished = finish(tx, commit);
     if (!finished.ok())
@@ -229,8 +229,8 @@ Task<Result<std::optional<Instant>>> SimulatedPostgres::last_enqueued(std::int64
     if (!ran.ok())
         co_return ran.error();
     std::optional<Instant> at;
-    if (const auto it = enqueued_.find(job_id); it != enqueued_.end())
-        at = it->second;
+    if (const Instant* noted = enqueued_.find(job_id))
+        at = *noted;
     finish_read(tx);
     co_return at;
 }

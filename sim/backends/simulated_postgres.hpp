@@ -303,11 +303,13 @@ class SimulatedPostgres final : public LedgerPort {
     // without a scan of every reservation ever made; expired ones are pruned as writes go by.
     std::set<std::pair<Instant, std::string>> open_leases_;
     std::map<std::string, HeldInstance> instances_;
-    std::map<std::int64_t, std::string> configured_;
+    // Looked up by job, never walked: hashed, where a tree's nodes were a cache miss or two a
+    // lookup (a seed notes and reads every job's).
+    LookupTable<std::int64_t, std::string> configured_;
     LookupTable<std::string, Delivery> deliveries_;
     std::map<std::pair<Instant, std::uint64_t>, std::string> outbox_;  // unsent, oldest first
     std::uint64_t next_delivery_ = 1;
-    std::map<std::int64_t, Instant> enqueued_;
+    LookupTable<std::int64_t, Instant> enqueued_;  // looked up by job, never walked
 
     std::deque<CommittedTransaction> committed_;
     using KeyCounts = std::map<std::string, int>;  // only with Options::count_applied_writes
