@@ -56,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/lookup_table.hpp"
 #include "core/intake/hmac_sha256.hpp"
 #include "core/intake/webhook_delivery.hpp"
 #include "core/ports/github.hpp"
@@ -422,8 +423,10 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     // runners_ not deleted (what GitHub lists), by owner: a day registers 50,000 runners, and
     // scale-down lists one owner's every minute.
     std::map<RunnerOwner, std::set<std::int64_t>> active_runners_;
-    // The (owner, name) of each active runner: a name is unique per owner among them.
-    std::set<std::pair<RunnerOwner, std::string>> active_names_;
+    // The (owner, name) of each active runner, as active_name_key: a name is unique per owner
+    // among them. Hashed: it is only asked about one name, and a tree compared names that share
+    // their prefix at every level, a cache miss each.
+    LookupSet<std::string> active_names_;
     std::vector<std::int64_t> waiting_;       // idle runners polling, in wait order
     std::map<std::int64_t, JobWait*> waits_;  // runner id -> its poll
 

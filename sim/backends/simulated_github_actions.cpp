@@ -29,6 +29,14 @@ bool owns(const RunnerOwner& owner, const std::string& job_owner, const std::str
     return owner.owner == job_owner && (owner.repo.empty() || owner.repo == job_repo);
 }
 
+/// A runner name as GitHub keeps it unique: within its owner (an owner's key has no newline).
+std::string active_name_key(const RunnerOwner& owner, std::string_view name) {
+    std::string key = owner.key();
+    key += '\n';
+    key += name;
+    return key;
+}
+
 constexpr std::string_view kJitConfigPrefix = "jitconfig-";
 
 /// The runner id a config this GitHub issued names ("jitconfig-<id>-<random hex>"), or 0. The
@@ -321,7 +329,7 @@ Result<JitConfig> SimulatedGitHub::serve_jit_config(std::int64_t installation_id
         return github_error(ErrorKind::invalid, "422",
                             "Invalid input: name and 1 to 100 labels are required");
     }
-    if (!active_names_.emplace(request.owner, request.runner_name).second) {
+    if (!active_names_.insert(active_name_key(request.owner, request.runner_name))) {
         return github_error(
             ErrorKind::conflict, "409",
             fmt::format(FMT_COMPILE("Already exists - A runner with the name {} already exists."),
@@ -370,7 +378,7 @@ Result<std::vector<QueuedJob>> SimulatedGitHub::serve_queued_jobs(std::int64_t i
 
 void SimulatedGitHub::forget_active(const RunnerRecord& runner) {
     active_runners_[runner.owner].erase(runner.id);
-    active_names_.erase({runner.owner, runner.name});
+    active_names_.erase(active_name_key(runner.owner, runner.name));
 }
 
 Result<std::vector<RunnerInfo>> SimulatedGitHub::serve_list_runners(
