@@ -84,9 +84,9 @@ void MetricsRegistry::increment(std::string_view name, std::initializer_list<Met
                                 std::uint64_t by) {
     const SortedLabels sorted(labels);  // first: a refused label set must not create a family
     const std::uint64_t key = key_hash(name, sorted.view());
-    const auto hit = index_.find(key);
-    if (hit != index_.end() && hit->second.is(name, sorted.view())) {
-        *hit->second.value += by;
+    const Located* hit = index_.find(key);
+    if (hit != nullptr && hit->is(name, sorted.view())) {
+        *hit->value += by;
         return;
     }
     const Located counter = find_or_add(name, sorted.view());

@@ -19,9 +19,10 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "core/common/lookup_table.hpp"
 
 namespace scaleup {
 
@@ -39,7 +40,7 @@ class MetricsRegistry {
     MetricsRegistry(const MetricsRegistry& other) : counters_(other.counters_) {}
     MetricsRegistry& operator=(const MetricsRegistry& other) {
         counters_ = other.counters_;
-        index_.clear();
+        index_ = {};
         return *this;
     }
     MetricsRegistry(MetricsRegistry&&) noexcept = default;
@@ -85,8 +86,9 @@ class MetricsRegistry {
     std::map<std::string, Family, std::less<>> counters_;
     // Hash of name and labels -> the counter first seen with it. Only looked up, never iterated
     // (rendering walks the ordered maps), so its order cannot reach any output. A colliding
-    // counter is simply not indexed and takes the maps' path.
-    std::unordered_map<std::uint64_t, Located> index_;
+    // counter is simply not indexed and takes the maps' path. One flat table: a node per counter
+    // was a cache miss per increment.
+    LookupTable<std::uint64_t, Located> index_;
 };
 
 }  // namespace scaleup
