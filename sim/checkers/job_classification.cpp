@@ -70,11 +70,16 @@ JobClassification classify_jobs(const World& world) {
     JobClassification out;
     std::map<std::int64_t, int> live_messages;
     std::map<std::int64_t, int> all_messages;
-    // A dead letter's body is most often a message's, byte for byte (the handler sends the body it
-    // received): its job is looked up, not parsed again.
-    LookupTable<std::string_view, std::optional<std::int64_t>> job_of_body;
+    // Each body is parsed once: a duplicate message and most dead letters (the handler sends the
+    // body it received) carry a body already seen, byte for byte.
+    LookupTable<std::string_view, std::optional<std::int64_t>> parsed;
+    const auto job_of = [&parsed](const std::string& body) {
+        if (const auto* known = parsed.find(body))
+            return *known;
+        return parsed.try_emplace(body, job_id_of_body(body)).first;
+    };
     for (const auto& record : world.sqs().records()) {
-        const auto job = job_of_body.try_emplace(record.body, job_id_of_body(record.body)).first;
+        const auto job = job_of(record.body);
         out.message_jobs.push_back(job);
         if (!job)
             continue;
@@ -84,8 +89,7 @@ JobClassification classify_jobs(const World& world) {
     }
     std::map<std::int64_t, const SimulatedSqs::DeadLetter*> dead;
     for (const auto& letter : world.sqs().dead_letters()) {
-        const auto* known = job_of_body.find(letter.body);
-        const auto job = known != nullptr ? *known : job_id_of_body(letter.body);
+        const auto job = job_of(letter.body);
         out.dead_letter_jobs.push_back(job);
         if (job && dead.count(*job) == 0)
             dead[*job] = &letter;
