@@ -114,7 +114,8 @@ Task<Status> SimulatedPostgres::mark_configured(std::int64_t job_id, std::string
 
 Task<Result<std::optional<std::string>>> SimulatedPostgres::configured_instance_for_job(
     std::int64_t job_id) {
-    Transaction tx = begin("configured_instance_for_job", std::to_string(job_id), Access::read);
+    const std::string key = std::to_string(job_id);
+    Transaction tx = begin("configured_instance_for_job", key, Access::read);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
         co_return ran.error();
@@ -161,7 +162,8 @@ bool SimulatedPostgres::apply_record_delivery(const std::string& guid, std::int6
 }
 
 Task<Result<std::vector<OutboxEntry>>> SimulatedPostgres::pending_outbox(int limit) {
-    Transaction tx = begin("pending_outbox", std::to_string(limit), Access::read);
+    const std::string key = std::to_string(limit);
+    Transaction tx = begin("pending_outbox", key, Access::read);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
         co_return ran.error();
@@ -205,7 +207,8 @@ Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
 // ---- reconciliation ---------------------------------------------------------------------------
 
 Task<Status> SimulatedPostgres::note_enqueued(std::int64_t job_id, Instant at) {
-    Transaction tx = begin("note_enqueued", std::to_string(job_id), Access::write);
+    const std::string key = std::to_string(job_id);
+    Transaction tx = begin("note_enqueued", key, Access::write);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
         co_return ran.error();
@@ -224,7 +227,8 @@ Task<Status> SimulatedPostgres::note_enqueued(std::int64_t job_id, Instant at) {
 }
 
 Task<Result<std::optional<Instant>>> SimulatedPostgres::last_enqueued(std::int64_t job_id) {
-    Transaction tx = begin("last_enqueued", std::to_string(job_id), Access::read);
+    const std::string key = std::to_string(job_id);
+    Transaction tx = begin("last_enqueued", key, Access::read);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
         co_return ran.error();
@@ -236,7 +240,7 @@ Task<Result<std::optional<Instant>>> SimulatedPostgres::last_enqueued(std::int64
 }
 
 Task<Result<std::vector<LaunchedInstance>>> SimulatedPostgres::held_instances() {
-    Transaction tx = begin("held_instances", "*", Access::read);
+    Transaction tx = begin("held_instances", std::string_view("*"), Access::read);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
         co_return ran.error();

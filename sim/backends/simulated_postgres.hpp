@@ -191,9 +191,12 @@ class SimulatedPostgres final : public LedgerPort {
     enum class PhaseEnd { finished, dropped, deadline };
     enum class CommitFate { committed, lost_applied, lost_dropped };
 
+    // A transaction names its row by a view of the operation's own argument (or a named local
+    // of the operation), which lives as long as the operation's frame: a copy per transaction
+    // was an allocation for every instance id and GUID. Only the committed log owns its keys.
     struct Transaction {
         const char* operation;
-        std::string key;
+        std::string_view key;
         Access access;
         std::uint64_t id;
         int connection = -1;
@@ -217,7 +220,9 @@ class SimulatedPostgres final : public LedgerPort {
         bool applies() const { return fate != CommitFate::lost_dropped; }
     };
 
-    Transaction begin(const char* operation, std::string key, Access access);
+    Transaction begin(const char* operation, std::string_view key, Access access);
+    /// A temporary key would be gone before the transaction ends.
+    Transaction begin(const char* operation, std::string&& key, Access access) = delete;
     /// Checkout, BEGIN and the statement. On failure the transaction is already rolled back.
     Task<Status> execute(Transaction& tx);
     ServiceError pool_timeout();

@@ -165,9 +165,9 @@ void SimulatedPostgres::trace(std::string_view event, const Transaction& tx,
 
 // ---- the phases of a transaction --------------------------------------------------------------
 
-SimulatedPostgres::Transaction SimulatedPostgres::begin(const char* operation, std::string key,
+SimulatedPostgres::Transaction SimulatedPostgres::begin(const char* operation, std::string_view key,
                                                         Access access) {
-    return Transaction{operation, std::move(key), access, next_transaction_++};
+    return Transaction{operation, key, access, next_transaction_++};
 }
 
 // Checkout, then the statement, in one coroutine: a frame per phase cost two allocations a
@@ -316,7 +316,7 @@ Status SimulatedPostgres::finish(Transaction& tx, Commit commit) {
     return_connection(tx, lost);
     if (commit.applies()) {
         ++stats_.committed;
-        committed_.push_back({tx.operation, tx.key, rt_.now()});
+        committed_.push_back({tx.operation, std::string(tx.key), rt_.now()});
         max_live_slots_seen_ = std::max(max_live_slots_seen_, live_slots());
     }
     if (!lost) {
