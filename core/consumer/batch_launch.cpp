@@ -114,7 +114,7 @@ Task<Result<LaunchResult>> BatchHandler::find_launched(const std::string& reserv
     SCALEUP_PROBE(rt_, fleet_outcome_recovered);
     LaunchResult result;
     for (const auto& instance : described.value())
-        result.instance_ids.push_back(instance.id);
+        result.instance_ids.push_back(instance.id.str());
     std::sort(result.instance_ids.begin(), result.instance_ids.end());
     if (rt_.tracing()) {
         rt_.tracef("consumer", "launch_found", FMT_COMPILE("reservation={} instances={}"),

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/identifier.hpp"
 #include "core/common/result.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
@@ -46,7 +47,7 @@ inline bool carries_tags(const InstanceTags* tags, const InstanceTags& wanted) {
 }
 
 struct InstanceInfo {
-    std::string id;
+    Identifier id;
     InstanceState state = InstanceState::pending;
     Instant launched_at{};
     // Shared, never copied: a describe lists every live instance sweep after sweep, and copying

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/identifier.hpp"
 #include "core/common/result.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
@@ -82,7 +83,7 @@ struct QueuedJob {
 /// A self-hosted runner registered with GitHub (GET .../actions/runners).
 struct RunnerInfo {
     std::int64_t id = 0;
-    std::string name;
+    Identifier name;
     bool online = false;
     bool busy = false;
 };
@@ -90,7 +91,7 @@ struct RunnerInfo {
 /// One attempt in the App's webhook delivery log (GET /app/hook/deliveries), newest first.
 struct HookDelivery {
     std::int64_t id = 0;  // this attempt
-    std::string guid;     // X-GitHub-Delivery, shared by redeliveries
+    Identifier guid;      // X-GitHub-Delivery, shared by redeliveries
     Instant delivered_at{};
     bool redelivery = false;
     int status_code = 0;  // 0 when the connection failed or timed out

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/identifier.hpp"
 #include "core/common/result.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
@@ -18,7 +19,7 @@
 namespace scaleup {
 
 struct LaunchedInstance {
-    std::string instance_id;
+    Identifier instance_id;
     std::int64_t job_id = 0;  // the job whose message caused the launch (bookkeeping only)
 };
 

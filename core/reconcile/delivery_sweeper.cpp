@@ -153,7 +153,7 @@ Task<void> DeliverySweeper::redeliver(std::vector<Attempts> failed, Instant dead
     bool rate_limited = false;
     std::optional<Instant> last_call;
     for (const auto& attempts : failed) {
-        const std::string& guid = attempts.latest->guid;
+        const Identifier& guid = attempts.latest->guid;
         if (redelivered_.count(guid) != 0) {
             ++report.recently_redelivered;
             count("recently_redelivered");

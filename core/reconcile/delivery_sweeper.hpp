@@ -90,7 +90,7 @@ class DeliverySweeper {
     bool recently_redelivered(const Redelivered& last) const;
 
     // GUID -> this sweeper's last redelivery of it; dropped once no longer recent.
-    std::map<std::string, Redelivered> redelivered_;
+    std::map<Identifier, Redelivered> redelivered_;
     std::uint64_t sweep_ = 0;  // sweeps started
 };
 

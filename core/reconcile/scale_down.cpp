@@ -146,7 +146,7 @@ bool ScaleDown::unrecorded(const InstanceInfo& instance, const HeldSlots& held) 
 
 ScaleDown::Verdict ScaleDown::judge(const InstanceInfo& instance, const RunnerInfo* runner,
                                     bool unrecorded) {
-    const std::string& id = instance.id;
+    const Identifier& id = instance.id;
     // A runner that never came online is given up on: past the boot timeout, or at once when no
     // consumer can record (and so configure) the instance any more.
     const bool given_up =
@@ -247,7 +247,7 @@ Task<void> ScaleDown::terminate_all(const std::vector<Condemned>& condemned, Ins
         const std::size_t last = std::min(condemned.size(), first + kIdsPerCall);
         std::vector<std::string> ids;
         for (std::size_t k = first; k < last; ++k)
-            ids.push_back(condemned[k].instance_id);
+            ids.push_back(condemned[k].instance_id.str());
         auto terminated = co_await with_retries<Done>(
             rt_, rules, deadline, [&] { return fleet_.terminate_instances(ids); });
         if (!terminated) {
@@ -262,7 +262,7 @@ Task<void> ScaleDown::terminate_all(const std::vector<Condemned>& condemned, Ins
     // The slots go back only once the instances are gone. A failed release is retried by
     // release_missing, which finds the instance missing from the next describes.
     for (const Condemned* instance : gone) {
-        const std::string id = instance->instance_id;
+        const std::string id = instance->instance_id.str();
         auto released = co_await with_retries<Done>(rt_, rules, deadline,
                                                     [&] { return ledger_.release_instance(id); });
         if (!released)
@@ -296,7 +296,8 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const SortedViews& l
     std::set<GhostKey> ghosts;
     for (const auto& [owner, list] : runners) {
         for (const auto& runner : list) {
-            const bool ours = runner.name.size() > prefix.size() && runner.name.starts_with(prefix);
+            const bool ours =
+                runner.name.size() > prefix.size() && runner.name.view().starts_with(prefix);
             if (!ours || runner.online || runner.busy ||
                 live.contains(std::string_view(runner.name).substr(prefix.size()))) {
                 continue;
@@ -328,9 +329,9 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const SortedViews& l
 Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
                                       const SortedViews& live, Instant deadline,
                                       ScaleDownReport& report) {
-    LookupSet<std::string> missing;
+    LookupSet<Identifier> missing;
     for (const auto& slot : held) {
-        const std::string& id = slot.instance_id;  // `held` outlives the sweep's awaits
+        const Identifier& id = slot.instance_id;  // `held` outlives the sweep's awaits
         if (live.contains(id))
             continue;
         // EC2 listed it last sweep and not now: it left pending and running (it terminated
@@ -343,8 +344,9 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
             missing.insert(id);  // seen missing once: confirmed (or released) next sweep
             continue;
         }
-        auto released = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline,
-                                                    [&] { return ledger_.release_instance(id); });
+        auto released = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
+            return ledger_.release_instance(id.str());
+        });
         if (!released) {
             count_error("release_instance", report);
             missing.insert(id);
@@ -359,8 +361,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
 }
 
 void ScaleDown::forget_gone(const SortedViews& live) {
-    const auto gone = [&](const std::string& id) { return !live.contains(id); };
-    seen_.erase_if([&](const std::string& id, const RunnerSeen&) { return gone(id); });
+    seen_.erase_if([&](const Identifier& id, const RunnerSeen&) { return !live.contains(id); });
 }
 
 void ScaleDown::count(const char* action, std::size_t by) {

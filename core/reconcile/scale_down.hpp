@@ -76,11 +76,11 @@
 namespace scaleup {
 
 struct ScaleDownReport {
-    std::vector<std::string> terminated_orphan;
-    std::vector<std::string> terminated_finished;
-    std::vector<std::string> terminated_idle;
-    std::vector<std::string> released_missing;
-    std::vector<std::string> kept_busy;
+    std::vector<Identifier> terminated_orphan;
+    std::vector<Identifier> terminated_finished;
+    std::vector<Identifier> terminated_idle;
+    std::vector<Identifier> released_missing;
+    std::vector<Identifier> kept_busy;  // every busy instance, every sweep
     std::vector<std::int64_t> deleted_ghost_runners;
     int errors = 0;  // failed calls; what they concerned is left for the next sweep
     bool describe_failed = false;
@@ -116,7 +116,7 @@ class ScaleDown {
     };
     /// An instance this sweep terminates, and why.
     struct Condemned {
-        std::string instance_id;
+        Identifier instance_id;
         Verdict verdict = Verdict::orphan;
         std::string owner;
         std::int64_t runner_id = 0;
@@ -159,8 +159,8 @@ class ScaleDown {
         bool online = false;                // it was seen online or busy
         std::optional<Instant> idle_since;  // online and idle since (first seen so)
     };
-    LookupTable<std::string, RunnerSeen> seen_;  // by instance id, once its runner was listed
-    LookupSet<std::string> missing_last_;        // held instances EC2 did not report last sweep
+    LookupTable<Identifier, RunnerSeen> seen_;  // by instance id, once its runner was listed
+    LookupSet<Identifier> missing_last_;        // held instances EC2 did not report last sweep
     // Every instance EC2 reported last sweep: the sweep's own answer, kept, and views of its ids.
     std::vector<InstanceInfo> described_last_instances_;
     SortedViews described_last_;

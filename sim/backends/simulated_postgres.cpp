@@ -76,7 +76,7 @@ void SimulatedPostgres::apply_commit_launch(const std::string& id,
     if (static_cast<int>(instances.size()) > reservation.granted)
         ++stats_.launches_beyond_grant;
     for (const auto& instance : instances)
-        instances_.try_emplace(instance.instance_id, HeldInstance{instance.job_id, id});
+        instances_.try_emplace(instance.instance_id.str(), HeldInstance{instance.job_id, id});
     count_applied("commit_launch", id);
 }
 

@@ -254,8 +254,8 @@ class FakeLedger final : public LedgerPort {
         if (!r.committed) {
             r.committed = true;
             for (const auto& i : instances) {
-                held.insert(i.instance_id);
-                launched_for[i.instance_id] = i.job_id;
+                held.insert(i.instance_id.str());
+                launched_for[i.instance_id.str()] = i.job_id;
             }
         }
         co_return ok_status();

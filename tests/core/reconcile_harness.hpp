@@ -11,6 +11,7 @@
 #include "core/reconcile/scale_down.hpp"
 #include "sim/runtime/simulated_runtime.hpp"
 #include "tests/core/fakes.hpp"
+#include "tests/core/identifier_text.hpp"
 
 namespace scaleup::testing {
 

@@ -55,7 +55,7 @@ TEST_CASE(
 
     h.rt.run_for(minutes(1));
     const auto late = h.scale_down_once();
-    CHECK(late.terminated_orphan == std::vector<std::string>{"i-1", "i-2"});
+    CHECK(late.terminated_orphan == std::vector<Identifier>{"i-1", "i-2"});
     CHECK(h.fleet.terminated == std::set<std::string>{"i-1", "i-2"});
     CHECK(h.ledger.released == std::vector<std::string>{"i-1", "i-2"});
     CHECK(h.ledger.held.empty());
@@ -74,7 +74,7 @@ TEST_CASE("scale-down: an ephemeral runner's instance is terminated after its jo
     h.github.runners[0].online = false;
     h.rt.run_for(seconds(30));
     const auto report = h.scale_down_once();
-    CHECK(report.terminated_finished == std::vector<std::string>{"i-1", "i-2"});
+    CHECK(report.terminated_finished == std::vector<Identifier>{"i-1", "i-2"});
     CHECK(h.fleet.terminated == std::set<std::string>{"i-1", "i-2"});
     CHECK(h.ledger.released == std::vector<std::string>{"i-1", "i-2"});
     CHECK(actions(h, "terminated_finished") == 2);
@@ -88,7 +88,7 @@ TEST_CASE("scale-down: a busy runner's instance is never terminated", "[scale-do
     runner_of(h, "i-2", 2) = RunnerInfo{2, "scaleup-i-2", false, true};  // offline but busy
     h.rt.run_for(hours(3));  // far past the boot timeout
     const auto report = h.scale_down_once();
-    CHECK(report.kept_busy == std::vector<std::string>{"i-1", "i-2"});
+    CHECK(report.kept_busy == std::vector<Identifier>{"i-1", "i-2"});
     CHECK(report.terminated_orphan.empty());
     CHECK(report.terminated_finished.empty());
     CHECK(h.fleet.terminated.empty());
@@ -110,7 +110,7 @@ TEST_CASE("scale-down: a failed termination keeps the slot, the next sweep termi
     CHECK(h.metrics.value("scaleup_scale_down_errors_total", {{"call", "terminate_instances"}}) ==
           1);
     const auto retried = h.scale_down_once();
-    CHECK(retried.terminated_orphan == std::vector<std::string>{"i-1"});
+    CHECK(retried.terminated_orphan == std::vector<Identifier>{"i-1"});
     CHECK(h.ledger.released == std::vector<std::string>{"i-1"});
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("scale-down: a slot held by an instance EC2 no longer reports is relea
     CHECK(first.released_missing.empty());
     CHECK(h.ledger.held.size() == 3);
     const auto second = h.scale_down_once();
-    CHECK(second.released_missing == std::vector<std::string>{"i-3", "i-gone"});
+    CHECK(second.released_missing == std::vector<Identifier>{"i-3", "i-gone"});
     CHECK(h.ledger.held == std::set<std::string>{"i-1"});
     CHECK(actions(h, "released_missing") == 2);
 }
@@ -167,7 +167,7 @@ TEST_CASE("scale-down: nothing is judged on what could not be read", "[scale-dow
     const auto no_runners = h.scale_down_once();
     CHECK(no_runners.terminated_orphan.empty());  // the owner's runners are unknown
     CHECK(h.metrics.value("scaleup_scale_down_errors_total", {{"call", "list_runners"}}) == 1);
-    CHECK(h.scale_down_once().terminated_orphan == std::vector<std::string>{"i-1"});
+    CHECK(h.scale_down_once().terminated_orphan == std::vector<Identifier>{"i-1"});
 }
 
 TEST_CASE(
@@ -182,7 +182,7 @@ TEST_CASE(
     CHECK(h.fleet.terminated.empty());
     h.rt.run_for(minutes(1));
     const auto report = h.scale_down_once();
-    CHECK(report.terminated_idle == std::vector<std::string>{"i-1"});
+    CHECK(report.terminated_idle == std::vector<Identifier>{"i-1"});
     CHECK(h.github.deleted_runners == std::vector<std::int64_t>{501});
     CHECK(h.fleet.terminated == std::set<std::string>{"i-1"});
     CHECK(h.ledger.released == std::vector<std::string>{"i-1"});
@@ -237,7 +237,7 @@ TEST_CASE(
     CHECK(h.scale_down_once().terminated_orphan.empty());
     h.rt.run_for(seconds(20));
     const auto report = h.scale_down_once();
-    CHECK(report.terminated_orphan == std::vector<std::string>{"i-1"});
+    CHECK(report.terminated_orphan == std::vector<Identifier>{"i-1"});
     CHECK(h.fleet.terminated == std::set<std::string>{"i-1"});
 }
 
@@ -291,9 +291,9 @@ TEST_CASE("scale-down: a slot whose instance EC2 listed last sweep is released a
     h.github.runners.erase(h.github.runners.begin());
     h.ledger.held.insert("i-new");  // committed, but not listed by EC2 yet
     const auto report = h.scale_down_once();
-    CHECK(report.released_missing == std::vector<std::string>{"i-1"});
+    CHECK(report.released_missing == std::vector<Identifier>{"i-1"});
     CHECK(h.ledger.held == std::set<std::string>{"i-2", "i-new"});  // a fresh launch waits
-    CHECK(h.scale_down_once().released_missing == std::vector<std::string>{"i-new"});
+    CHECK(h.scale_down_once().released_missing == std::vector<Identifier>{"i-new"});
 }
 
 TEST_CASE("scale-down: a ledger that does not answer holds back no termination", "[scale-down]") {
@@ -308,7 +308,7 @@ TEST_CASE("scale-down: a ledger that does not answer holds back no termination",
     h.rt.run_for(minutes(6));
     h.ledger.latency = seconds(30);
     const auto report = h.scale_down_once(minutes(1));
-    CHECK(report.terminated_orphan == std::vector<std::string>{"i-1", "i-2"});
+    CHECK(report.terminated_orphan == std::vector<Identifier>{"i-1", "i-2"});
     CHECK(h.fleet.terminated == std::set<std::string>{"i-1", "i-2"});
     CHECK(report.errors > 0);  // the held read, and the releases, failed
 }
@@ -325,7 +325,7 @@ TEST_CASE("scale-down: a describe that fails past the retry budget is retried wi
         h.fleet.describe_failures.push_back(aws_error(ErrorKind::transient, "ec2", "Unavailable"));
     const auto report = h.scale_down_once();
     CHECK_FALSE(report.describe_failed);
-    CHECK(report.terminated_orphan == std::vector<std::string>{"i-1"});
+    CHECK(report.terminated_orphan == std::vector<Identifier>{"i-1"});
     CHECK(h.fleet.describe_failures.empty());
 }
 
@@ -388,7 +388,7 @@ TEST_CASE("scale-down: while messages wait for capacity, an idle runner goes aft
         CHECK(h.scale_down_once().terminated_idle.empty());  // 59 s idle: not yet
         h.rt.run_for(seconds(1));
         CHECK(h.scale_down_once().terminated_idle ==
-              (pressed ? std::vector<std::string>{"i-1"} : std::vector<std::string>{}));
+              (pressed ? std::vector<Identifier>{"i-1"} : std::vector<Identifier>{}));
     }
     // Pressure that ended a minute ago no longer shortens anything.
     ReconcileHarness h;
