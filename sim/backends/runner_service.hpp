@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/identifier.hpp"
 #include "core/common/result.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
@@ -25,7 +26,7 @@ class RunnerService {
     /// `run.sh --jitconfig`: registers the runner the config was generated for. Fails for an
     /// unknown or already used config (JIT configs are single-use).
     virtual Task<Result<std::int64_t>> register_jit_runner(std::string encoded_jit_config,
-                                                           std::string instance_id) = 0;
+                                                           Identifier instance_id) = 0;
     /// Waits up to `max_wait` for GitHub to assign a queued job whose labels this runner has.
     virtual Task<std::optional<AssignedJob>> wait_for_job(std::int64_t runner_id,
                                                           Duration max_wait) = 0;
@@ -40,8 +41,7 @@ class ConfigReader {
   public:
     virtual ~ConfigReader() = default;
     /// The config stored for the instance, nullopt while there is none (ParameterNotFound).
-    virtual Task<Result<std::optional<std::string>>> read_runner_config(
-        std::string instance_id) = 0;
+    virtual Task<Result<std::optional<std::string>>> read_runner_config(Identifier instance_id) = 0;
 };
 
 }  // namespace scaleup::sim

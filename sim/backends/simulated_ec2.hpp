@@ -78,7 +78,7 @@ struct CapacityOutage {
 
 /// Everything a checker may want to know about one instance, in simulated time.
 struct InstanceRecord {
-    std::string id;
+    Identifier id;
     std::size_t pool = 0;
     InstanceState state = InstanceState::pending;
     std::shared_ptr<const InstanceTags> tags;  // shared by a launch's instances and its describes
@@ -172,7 +172,7 @@ class SimulatedEc2 final : public FleetPort {
 
     // ---- scenario controls -------------------------------------------------------------------
     /// Terminates an instance as EC2 would for a spot interruption (at once, runner lost).
-    void interrupt_spot_instance(const std::string& instance_id);
+    void interrupt_spot_instance(std::string_view instance_id);
     /// Fault knobs a scenario may turn between events.
     /// The drain's heal: lost and unreadable responses, DescribeInstances 503s, boot failures and
     /// spot interruptions stop.
@@ -214,9 +214,9 @@ class SimulatedEc2 final : public FleetPort {
     // simulated_ec2_instances.cpp: lifecycle and bookkeeping.
     std::string start_instance(std::size_t pool, std::shared_ptr<const InstanceTags> tags);
     Duration draw_boot_time();
-    Task<void> run_instance(std::string id);
-    Task<void> run_spot_interruption(std::string id);
-    Task<void> finish_shutdown(std::string id, Duration after);
+    Task<void> run_instance(Identifier id);
+    Task<void> run_spot_interruption(Identifier id);
+    Task<void> finish_shutdown(Identifier id, Duration after);
     void begin_termination(InstanceRecord& instance, TerminatedBy by);
     void count_live(int delta);
     /// Where an id minted by start_instance sits in instances_; nullopt for any other text.
@@ -228,11 +228,11 @@ class SimulatedEc2 final : public FleetPort {
     CancellationToken token(std::string_view id);
 
     // simulated_ec2_agent.cpp: the runner agent.
-    Task<void> run_agent(std::string id);
-    Task<std::optional<std::string>> await_config(std::string id);
-    Task<std::optional<std::int64_t>> register_runner(std::string id, std::string config);
-    Task<void> take_and_run_job(std::string id);
-    void terminate_self(const std::string& id, const char* reason);
+    Task<void> run_agent(Identifier id);
+    Task<std::optional<std::string>> await_config(Identifier id);
+    Task<std::optional<std::int64_t>> register_runner(Identifier id, std::string config);
+    Task<void> take_and_run_job(Identifier id);
+    void terminate_self(const Identifier& id, const char* reason);
 
     Runtime& rt_;
     Options options_;

@@ -14,7 +14,7 @@
 
 namespace scaleup::sim {
 
-Task<void> SimulatedEc2::run_agent(std::string id) {
+Task<void> SimulatedEc2::run_agent(Identifier id) {
     std::optional<std::string> config = co_await await_config(id);
     if (!config)
         co_return;
@@ -24,7 +24,7 @@ Task<void> SimulatedEc2::run_agent(std::string id) {
     co_await take_and_run_job(id);
 }
 
-Task<std::optional<std::string>> SimulatedEc2::await_config(std::string id) {
+Task<std::optional<std::string>> SimulatedEc2::await_config(Identifier id) {
     const CancellationToken cancel = token(id);
     const Instant give_up_at = rt_.now() + options_.config_wait_limit;
     for (;;) {
@@ -46,8 +46,7 @@ Task<std::optional<std::string>> SimulatedEc2::await_config(std::string id) {
     }
 }
 
-Task<std::optional<std::int64_t>> SimulatedEc2::register_runner(std::string id,
-                                                                std::string config) {
+Task<std::optional<std::int64_t>> SimulatedEc2::register_runner(Identifier id, std::string config) {
     const CancellationToken cancel = token(id);
     for (int attempt = 1; attempt <= options_.registration_attempts; ++attempt) {
         Result<std::int64_t> registered = co_await runners_.register_jit_runner(config, id);
@@ -82,7 +81,7 @@ Task<std::optional<std::int64_t>> SimulatedEc2::register_runner(std::string id,
     co_return std::nullopt;
 }
 
-Task<void> SimulatedEc2::take_and_run_job(std::string id) {
+Task<void> SimulatedEc2::take_and_run_job(Identifier id) {
     const CancellationToken cancel = token(id);
     const std::int64_t runner_id = record(id).runner_id;
     std::optional<AssignedJob> job;
@@ -116,7 +115,7 @@ Task<void> SimulatedEc2::take_and_run_job(std::string id) {
         terminate_self(id, "job_done");
 }
 
-void SimulatedEc2::terminate_self(const std::string& id, const char* reason) {
+void SimulatedEc2::terminate_self(const Identifier& id, const char* reason) {
     if (rt_.tracing())
         rt_.tracef("ec2", "self_terminate", FMT_COMPILE("instance={} reason={}"), id, reason);
     begin_termination(record(id), TerminatedBy::self);

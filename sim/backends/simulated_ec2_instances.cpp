@@ -94,7 +94,7 @@ Duration SimulatedEc2::draw_boot_time() {
 
 // pending -> running after the boot time; then either the agent starts, or (a boot failure) the
 // instance just sits there running until someone terminates it.
-Task<void> SimulatedEc2::run_instance(std::string id) {
+Task<void> SimulatedEc2::run_instance(Identifier id) {
     const Duration boot = draw_boot_time();
     const bool boot_fails = random_.chance(options_.boot_failure_rate);
     const CancellationToken cancel = token(id);
@@ -114,7 +114,7 @@ Task<void> SimulatedEc2::run_instance(std::string id) {
         co_await run_agent(id);
 }
 
-Task<void> SimulatedEc2::run_spot_interruption(std::string id) {
+Task<void> SimulatedEc2::run_spot_interruption(Identifier id) {
     const Duration after = options_.spot_interruption_after.draw(random_);
     if (rt_.tracing()) {
         rt_.tracef("ec2", "spot_interruption_scheduled", FMT_COMPILE("instance={} after={}"), id,
@@ -125,7 +125,7 @@ Task<void> SimulatedEc2::run_spot_interruption(std::string id) {
         interrupt_spot_instance(id);
 }
 
-void SimulatedEc2::interrupt_spot_instance(const std::string& id) {
+void SimulatedEc2::interrupt_spot_instance(std::string_view id) {
     begin_termination(record(id), TerminatedBy::spot);
 }
 
@@ -156,7 +156,7 @@ void SimulatedEc2::begin_termination(InstanceRecord& instance, TerminatedBy by) 
     rt_.spawn(finish_shutdown(instance.id, options_.shutdown_time.draw(random_)));
 }
 
-Task<void> SimulatedEc2::finish_shutdown(std::string id, Duration after) {
+Task<void> SimulatedEc2::finish_shutdown(Identifier id, Duration after) {
     co_await rt_.sleep(after);
     InstanceRecord& instance = record(id);
     instance.state = InstanceState::terminated;

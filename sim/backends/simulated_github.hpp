@@ -152,7 +152,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         std::int64_t installation_id = 0;  // whose token created it
         std::string encoded_jit_config;
         bool config_used = false;
-        std::string instance_id;  // who registered with the config
+        Identifier instance_id;  // who registered with the config
         bool online = false;
         bool busy = false;
         bool deleted = false;  // removed from GitHub (ephemeral after its job, or deleted)
@@ -264,7 +264,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
 
     // ---- RunnerService --------------------------------------------------------------------
     Task<Result<std::int64_t>> register_jit_runner(std::string encoded_jit_config,
-                                                   std::string instance_id) override;
+                                                   Identifier instance_id) override;
     Task<std::optional<AssignedJob>> wait_for_job(std::int64_t runner_id,
                                                   Duration max_wait) override;
     void job_finished(std::int64_t runner_id, std::int64_t job_id) override;

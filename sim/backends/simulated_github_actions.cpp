@@ -213,7 +213,7 @@ void SimulatedGitHub::wake(std::int64_t runner_id, std::int64_t job_id) {
 // -------------------------------------------------------
 
 Task<Result<std::int64_t>> SimulatedGitHub::register_jit_runner(std::string encoded_jit_config,
-                                                                std::string instance_id) {
+                                                                Identifier instance_id) {
     co_await rt_.sleep(options_.latency.draw(random_));
     if (any_active(options_.outages, rt_.now()))
         co_return github_error(ErrorKind::transient, "503", "Service Unavailable");

@@ -13,7 +13,7 @@ SimulatedSsm::SimulatedSsm(Runtime& rt, Options options)
       bucket_(options_.throughput) {}
 
 std::optional<ServiceError> SimulatedSsm::admission_error(const char* operation,
-                                                          const std::string& instance_id) {
+                                                          std::string_view instance_id) {
     const auto fail = [&](ErrorKind kind, const char* code, const char* message) {
         if (rt_.tracing()) {
             rt_.tracef("ssm", "error", FMT_COMPILE("op={} instance={} code={}"), operation,
@@ -74,7 +74,7 @@ Task<Status> SimulatedSsm::put_runner_config(std::string instance_id, std::strin
     co_return ok_status();
 }
 
-Task<Result<std::optional<std::string>>> SimulatedSsm::read_runner_config(std::string instance_id) {
+Task<Result<std::optional<std::string>>> SimulatedSsm::read_runner_config(Identifier instance_id) {
     co_await rt_.sleep(options_.latency.draw(random_));
     if (auto error = admission_error("get", instance_id))
         co_return *error;
@@ -89,7 +89,7 @@ Task<Result<std::optional<std::string>>> SimulatedSsm::read_runner_config(std::s
     co_return value;
 }
 
-std::optional<std::string> SimulatedSsm::visible_value(const std::string& instance_id) const {
+std::optional<std::string> SimulatedSsm::visible_value(const Identifier& instance_id) const {
     const std::vector<Version>* versions = parameters_.find(instance_id);
     if (versions == nullptr)
         return std::nullopt;

@@ -64,14 +64,14 @@ class SimulatedSsm final : public ConfigStorePort, public ConfigReader {
     // ConfigStorePort (the control plane's side).
     Task<Status> put_runner_config(std::string instance_id, std::string config) override;
     // ConfigReader (the instance's side).
-    Task<Result<std::optional<std::string>>> read_runner_config(std::string instance_id) override;
+    Task<Result<std::optional<std::string>>> read_runner_config(Identifier instance_id) override;
 
     // ---- observability ----------------------------------------------------------------------
     const std::vector<PutRecord>& puts() const { return puts_; }
     std::vector<PutRecord> puts_for(const std::string& instance_id) const;
     const Counters& counters() const { return counters_; }
     /// The value a reader would see right now, without a call (no latency, no throttling).
-    std::optional<std::string> visible_value(const std::string& instance_id) const;
+    std::optional<std::string> visible_value(const Identifier& instance_id) const;
     const Options& options() const { return options_; }
     /// The drain's heal: random errors stop.
     void heal_rate_faults() { options_.error_rate = Ratio::never(); }
@@ -84,7 +84,7 @@ class SimulatedSsm final : public ConfigStorePort, public ConfigReader {
 
     /// The error every call can meet on arrival (outage, throttling, extra error), if any.
     std::optional<ServiceError> admission_error(const char* operation,
-                                                const std::string& instance_id);
+                                                std::string_view instance_id);
 
     Runtime& rt_;
     Options options_;
@@ -92,7 +92,7 @@ class SimulatedSsm final : public ConfigStorePort, public ConfigReader {
     TokenBucket bucket_;
     // Instance id -> versions, in put order. Hashed: ids share a 12-character prefix, so a tree
     // compared it again at every level of two lookups a job.
-    LookupTable<std::string, std::vector<Version>> parameters_;
+    LookupTable<Identifier, std::vector<Version>> parameters_;
     std::vector<PutRecord> puts_;
     Counters counters_;
 };

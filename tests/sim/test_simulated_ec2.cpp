@@ -34,10 +34,10 @@ class FakeConfigReader final : public ConfigReader {
     std::map<std::string, std::string> configs;
     int reads = 0;
 
-    Task<Result<std::optional<std::string>>> read_runner_config(std::string id) override {
+    Task<Result<std::optional<std::string>>> read_runner_config(Identifier id) override {
         co_await rt_.sleep(latency);
         ++reads;
-        const auto it = configs.find(id);
+        const auto it = configs.find(id.str());
         if (it == configs.end())
             co_return std::optional<std::string>{};
         co_return std::optional<std::string>{it->second};
@@ -61,7 +61,7 @@ class FakeRunnerService final : public RunnerService {
     std::vector<std::int64_t> lost;
     std::set<std::string> used_configs;
 
-    Task<Result<std::int64_t>> register_jit_runner(std::string config, std::string id) override {
+    Task<Result<std::int64_t>> register_jit_runner(std::string config, Identifier id) override {
         co_await rt_.sleep(register_latency);
         if (failing_registrations > 0) {
             --failing_registrations;
@@ -70,7 +70,7 @@ class FakeRunnerService final : public RunnerService {
         if (!used_configs.insert(config).second)
             co_return make_error(ErrorKind::invalid, "github", "409", "config already used");
         const std::int64_t runner = ++next_runner_;
-        registered[id] = runner;
+        registered[id.str()] = runner;
         co_return runner;
     }
     Task<std::optional<AssignedJob>> wait_for_job(std::int64_t, Duration max_wait) override {
