@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/identifier.hpp"
 #include "core/ports/github.hpp"
 
 namespace scaleup {
@@ -21,7 +22,7 @@ struct JobMessage {
     std::string owner_type = "Organization";  // or "User"
     std::vector<std::string> labels;          // the job's runs-on labels
     std::int64_t installation_id = 0;         // from the webhook; 0 = resolve through the API
-    std::string delivery_guid;                // X-GitHub-Delivery, when it came from a webhook
+    Identifier delivery_guid;                 // X-GitHub-Delivery, when it came from a webhook
     int attempt = 0;                          // times re-sent by the reconciler
 
     /// Throws InputError naming the JSON pointer of the problem.

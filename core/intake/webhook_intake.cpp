@@ -24,7 +24,7 @@ std::string_view header(const WebhookDelivery& delivery, std::string_view name) 
 /// background so the 2xx does not wait on the ledger (which may be the thing that is down). If
 /// this is lost, the relay sends the entry again: at least once, and the consumer is idempotent.
 /// Each mark races the ledger against `limit` in this frame (with_timeout is a frame per mark).
-Task<void> note_sent(Runtime& rt, LedgerPort& ledger, Duration limit, std::string guid,
+Task<void> note_sent(Runtime& rt, LedgerPort& ledger, Duration limit, Identifier guid,
                      std::int64_t job_id, Instant at) {
     if (!guid.empty()) {
         Task<Status> marking = ledger.mark_outbox_sent(guid);
@@ -158,13 +158,13 @@ Task<WebhookIntake::Decision> WebhookIntake::decide(const WebhookDelivery& deliv
                            fmt::format(FMT_COMPILE("X-GitHub-Delivery of {} bytes"), guid.size()),
                            verdict.job.job_id};
     }
-    verdict.job.delivery_guid = std::string(guid);
+    verdict.job.delivery_guid = guid;
     co_return co_await make_durable(std::move(verdict.job), deadline);
 }
 
 Task<WebhookIntake::Decision> WebhookIntake::make_durable(JobMessage job, Instant deadline) {
     const std::int64_t job_id = job.job_id;
-    const std::string guid = job.delivery_guid;
+    const Identifier guid = job.delivery_guid;
     const std::string body = job.to_json();
     const Instant received_at = rt_.now();
     // Half the budget for the ledger, so the direct send still fits if the ledger never answers.

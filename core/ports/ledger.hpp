@@ -24,7 +24,7 @@ struct LaunchedInstance {
 };
 
 struct OutboxEntry {
-    std::string delivery_guid;
+    Identifier delivery_guid;
     std::int64_t job_id = 0;
     std::string message_body;
     Instant received_at{};
@@ -56,11 +56,11 @@ class LedgerPort {
     /// Records an accepted delivery and its queue message in one transaction, keyed by the
     /// delivery GUID. True if newly recorded; false if the GUID was already there (a redelivery:
     /// a no-op). The message waits in the outbox until `mark_outbox_sent`.
-    virtual Task<Result<bool>> record_delivery(std::string delivery_guid, std::int64_t job_id,
+    virtual Task<Result<bool>> record_delivery(Identifier delivery_guid, std::int64_t job_id,
                                                std::string message_body, Instant received_at) = 0;
     /// Outbox entries not yet sent, oldest first.
     virtual Task<Result<std::vector<OutboxEntry>>> pending_outbox(int limit) = 0;
-    virtual Task<Status> mark_outbox_sent(std::string delivery_guid) = 0;
+    virtual Task<Status> mark_outbox_sent(Identifier delivery_guid) = 0;
 
     // ---- reconciliation and scale-down ------------------------------------------------------
     /// Remembers that a message for the job was put on the queue at `at` (intake, relay or

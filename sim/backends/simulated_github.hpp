@@ -185,7 +185,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
 
     /// One workflow_job event; every delivery attempt of it sends these bytes.
     struct WebhookPayload {
-        std::string guid;
+        Identifier guid;
         std::string_view action;  // "queued", "in_progress" or "completed"
         std::int64_t job_id = 0;
         std::int64_t installation_id = 0;
@@ -386,7 +386,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
                      std::string status);
     Result<HookDeliveryPage> serve_hook_deliveries(const std::string& cursor) const;
     Status serve_redelivery(std::int64_t delivery_id);
-    std::string new_guid();
+    Identifier new_guid();
     std::int64_t account_id(const std::string& login);
     std::int64_t repository_id(const std::string& owner, const std::string& repo);
     AccountType account_type(const std::string& login) const;

@@ -128,8 +128,8 @@ Task<Result<std::optional<std::string>>> SimulatedPostgres::configured_instance_
 
 // ---- intake and the outbox --------------------------------------------------------------------
 
-Task<Result<bool>> SimulatedPostgres::record_delivery(std::string delivery_guid,
-                                                      std::int64_t job_id, std::string message_body,
+Task<Result<bool>> SimulatedPostgres::record_delivery(Identifier delivery_guid, std::int64_t job_id,
+                                                      std::string message_body,
                                                       Instant received_at) {
     Transaction tx = begin("record_delivery", delivery_guid, Access::write);
     const Status ran = co_await execute(tx);
@@ -145,7 +145,7 @@ Task<Result<bool>> SimulatedPostgres::record_delivery(std::string delivery_guid,
     co_return inserted;
 }
 
-bool SimulatedPostgres::apply_record_delivery(const std::string& guid, std::int64_t job_id,
+bool SimulatedPostgres::apply_record_delivery(const Identifier& guid, std::int64_t job_id,
                                               const std::string& body, Instant received_at) {
     const std::uint64_t sequence = next_delivery_;
     const bool inserted =
@@ -178,7 +178,7 @@ Task<Result<std::vector<OutboxEntry>>> SimulatedPostgres::pending_outbox(int lim
     co_return entries;
 }
 
-Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
+Task<Status> SimulatedPostgres::mark_outbox_sent(Identifier delivery_guid) {
     Transaction tx = begin("mark_outbox_sent", delivery_guid, Access::write);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
@@ -194,7 +194,7 @@ Task<Status> SimulatedPostgres::mark_outbox_sent(std::string delivery_guid) {
             // and the entry's copy of the GUID go, as `SET body = NULL` would free them. A day
             // keeps 50,000 rows.
             std::string().swap(delivery->entry.message_body);
-            std::string().swap(delivery->entry.delivery_guid);
+            delivery->entry.delivery_guid = Identifier();
             count_applied("mark_outbox_sent", delivery_guid);
         }
     }
@@ -267,7 +267,7 @@ void SimulatedPostgres::prune_expired_leases() {
         open_leases_.erase(open_leases_.begin());
 }
 
-void SimulatedPostgres::count_applied(std::string_view operation, const std::string& key) {
+void SimulatedPostgres::count_applied(std::string_view operation, std::string_view key) {
     if (!options_.count_applied_writes)
         return;
     // Per operation, then per key: a day's run applies half a million writes, and one map keyed
@@ -275,7 +275,11 @@ void SimulatedPostgres::count_applied(std::string_view operation, const std::str
     auto per_operation = applied_.find(operation);
     if (per_operation == applied_.end())
         per_operation = applied_.emplace(std::string(operation), KeyCounts{}).first;
-    ++per_operation->second[key];
+    KeyCounts& counts = per_operation->second;
+    auto count = counts.find(key);
+    if (count == counts.end())
+        count = counts.emplace(std::string(key), 0).first;
+    ++count->second;
 }
 
 int SimulatedPostgres::times_applied(std::string_view operation, const std::string& key) const {

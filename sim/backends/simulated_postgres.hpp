@@ -154,10 +154,10 @@ class SimulatedPostgres final : public LedgerPort {
     Task<Status> mark_configured(std::int64_t job_id, std::string instance_id) override;
     Task<Result<std::optional<std::string>>> configured_instance_for_job(
         std::int64_t job_id) override;
-    Task<Result<bool>> record_delivery(std::string delivery_guid, std::int64_t job_id,
+    Task<Result<bool>> record_delivery(Identifier delivery_guid, std::int64_t job_id,
                                        std::string message_body, Instant received_at) override;
     Task<Result<std::vector<OutboxEntry>>> pending_outbox(int limit) override;
-    Task<Status> mark_outbox_sent(std::string delivery_guid) override;
+    Task<Status> mark_outbox_sent(Identifier delivery_guid) override;
     Task<Status> note_enqueued(std::int64_t job_id, Instant at) override;
     Task<Result<std::optional<Instant>>> last_enqueued(std::int64_t job_id) override;
     Task<Result<std::vector<LaunchedInstance>>> held_instances() override;
@@ -287,9 +287,9 @@ class SimulatedPostgres final : public LedgerPort {
 
     int apply_reserve(const std::string& id, int wanted, int maximum, Instant lease_until);
     void apply_commit_launch(const std::string& id, const std::vector<LaunchedInstance>& instances);
-    bool apply_record_delivery(const std::string& guid, std::int64_t job_id,
-                               const std::string& body, Instant received_at);
-    void count_applied(std::string_view operation, const std::string& key);
+    bool apply_record_delivery(const Identifier& guid, std::int64_t job_id, const std::string& body,
+                               Instant received_at);
+    void count_applied(std::string_view operation, std::string_view key);
     void prune_expired_leases();
 
     Runtime& rt_;
@@ -311,13 +311,14 @@ class SimulatedPostgres final : public LedgerPort {
     // Looked up by job, never walked: hashed, where a tree's nodes were a cache miss or two a
     // lookup (a seed notes and reads every job's).
     LookupTable<std::int64_t, std::string> configured_;
-    LookupTable<std::string, Delivery> deliveries_;
-    std::map<std::pair<Instant, std::uint64_t>, std::string> outbox_;  // unsent, oldest first
+    LookupTable<Identifier, Delivery> deliveries_;
+    std::map<std::pair<Instant, std::uint64_t>, Identifier> outbox_;  // unsent, oldest first
     std::uint64_t next_delivery_ = 1;
     LookupTable<std::int64_t, Instant> enqueued_;  // looked up by job, never walked
 
     std::deque<CommittedTransaction> committed_;
-    using KeyCounts = std::map<std::string, int>;  // only with Options::count_applied_writes
+    using KeyCounts =
+        std::map<std::string, int, std::less<>>;  // only with Options::count_applied_writes
     std::map<std::string, KeyCounts, std::less<>> applied_;  // operation -> key -> times applied
     int max_live_slots_seen_ = 0;
     Stats stats_;

@@ -296,7 +296,7 @@ class FakeLedger final : public LedgerPort {
     std::map<std::int64_t, Instant> enqueued;
     std::map<std::string, std::int64_t> launched_for;  // instance -> job
 
-    Task<Result<bool>> record_delivery(std::string guid, std::int64_t job_id, std::string body,
+    Task<Result<bool>> record_delivery(Identifier guid, std::int64_t job_id, std::string body,
                                        Instant received_at) override {
         co_await rt_.sleep(latency);
         if (auto e = next_failure(record_failures))
@@ -319,11 +319,11 @@ class FakeLedger final : public LedgerPort {
             out.resize(static_cast<std::size_t>(limit));
         co_return out;
     }
-    Task<Status> mark_outbox_sent(std::string guid) override {
+    Task<Status> mark_outbox_sent(Identifier guid) override {
         co_await rt_.sleep(latency);
         if (auto e = next_failure(mark_sent_failures))
             co_return *e;
-        outbox_sent.insert(guid);
+        outbox_sent.insert(guid.str());
         co_return ok_status();
     }
     Task<Status> note_enqueued(std::int64_t job_id, Instant at) override {

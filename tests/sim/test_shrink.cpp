@@ -49,7 +49,7 @@ class LedgerThatForgetsFailures final : public LedgerPort {
         std::int64_t job_id) override {
         return ledger_.configured_instance_for_job(job_id);
     }
-    Task<Result<bool>> record_delivery(std::string delivery_guid, std::int64_t job_id,
+    Task<Result<bool>> record_delivery(Identifier delivery_guid, std::int64_t job_id,
                                        std::string message_body, Instant received_at) override {
         return ledger_.record_delivery(std::move(delivery_guid), job_id, std::move(message_body),
                                        received_at);
@@ -57,7 +57,7 @@ class LedgerThatForgetsFailures final : public LedgerPort {
     Task<Result<std::vector<OutboxEntry>>> pending_outbox(int limit) override {
         return ledger_.pending_outbox(limit);
     }
-    Task<Status> mark_outbox_sent(std::string delivery_guid) override {
+    Task<Status> mark_outbox_sent(Identifier delivery_guid) override {
         return ledger_.mark_outbox_sent(std::move(delivery_guid));
     }
     Task<Status> note_enqueued(std::int64_t job_id, Instant at) override {

@@ -243,7 +243,7 @@ TEST_CASE("postgres: deliveries are recorded once by GUID and the outbox is olde
     const auto guids = [](const std::vector<OutboxEntry>& entries) {
         std::vector<std::string> out;
         for (const auto& e : entries)
-            out.push_back(e.delivery_guid);
+            out.push_back(e.delivery_guid.str());
         return out;
     };
     const auto all = run(rt, db.pending_outbox(10));
