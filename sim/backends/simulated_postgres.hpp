@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/identifier.hpp"
 #include "core/common/lookup_table.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/runtime/runtime.hpp"
@@ -122,7 +123,7 @@ class SimulatedPostgres final : public LedgerPort {
     // log is a deque, which grows without copying what it holds.
     struct CommittedTransaction {
         std::string_view operation;
-        std::string key;
+        Identifier key;  // a GUID or an instance id: inline
         Instant at;
     };
 

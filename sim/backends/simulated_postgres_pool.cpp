@@ -316,7 +316,7 @@ Status SimulatedPostgres::finish(Transaction& tx, Commit commit) {
     return_connection(tx, lost);
     if (commit.applies()) {
         ++stats_.committed;
-        committed_.push_back({tx.operation, std::string(tx.key), rt_.now()});
+        committed_.push_back({tx.operation, Identifier(tx.key), rt_.now()});
         max_live_slots_seen_ = std::max(max_live_slots_seen_, live_slots());
     }
     if (!lost) {

@@ -34,7 +34,7 @@ class AckAfterDurabilityChecker final : public Checker {
         std::map<std::int64_t, Instant> configured;
         for (const auto& tx : world.postgres().committed()) {
             if (tx.operation == "mark_configured")
-                keep_earliest<std::int64_t>(configured, std::stoll(tx.key), tx.at);
+                keep_earliest<std::int64_t>(configured, std::stoll(tx.key.str()), tx.at);
         }
         std::map<std::int64_t, Instant> dead_job;
         std::map<std::string_view, Instant> dead_body;
