@@ -41,12 +41,12 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
     if (!co_await reserve_capacity(items, members, reservation, until))
         co_return;
 
-    LaunchRequest request{
-        reservation,
-        static_cast<int>(members.size()),
-        {{instance_tags::kOwner, owner.key()},
-         {instance_tags::kLabels, fmt::format(FMT_COMPILE("{}"), fmt::join(pool_labels_, ","))},
-         {instance_tags::kReservation, reservation}}};
+    const LaunchRequest request{
+        reservation, static_cast<int>(members.size()),
+        std::make_shared<const InstanceTags>(InstanceTags{
+            {instance_tags::kOwner, owner.key()},
+            {instance_tags::kLabels, fmt::format(FMT_COMPILE("{}"), fmt::join(pool_labels_, ","))},
+            {instance_tags::kReservation, reservation}})};
     auto launch = co_await with_retries<LaunchResult>(
         rt_, aws_retry_rules(config_), until, [&] { return ports_.fleet.create_fleet(request); });
     if (!launch.ok() && launch.error().kind == ErrorKind::unknown_outcome) {

@@ -14,10 +14,14 @@
 
 namespace scaleup {
 
+using InstanceTags = std::map<std::string, std::string>;
+
 struct LaunchRequest {
     std::string client_token;  // idempotency: a retried CreateFleet with it launches nothing new
     int count = 0;
-    std::map<std::string, std::string> tags;
+    // Shared, never copied: the request is copied for every attempt (a call that timed out may
+    // still be running), and the launched instances keep the same tags. Null: no tags.
+    std::shared_ptr<const InstanceTags> tags;
 };
 
 /// One entry of CreateFleet's `Errors`: per launch-template override, not per missing instance.
@@ -32,8 +36,6 @@ struct LaunchResult {
 };
 
 enum class InstanceState { pending, running, shutting_down, terminated, stopped };
-
-using InstanceTags = std::map<std::string, std::string>;
 
 /// Whether `tags` (null: none) has every tag of `wanted` with its value: DescribeInstances' tag
 /// filters.

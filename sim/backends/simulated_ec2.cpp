@@ -139,6 +139,15 @@ void SimulatedEc2::remember_launch(const LaunchRequest& request,
     remembered_tokens_.push_back(RememberedToken{now, request.client_token});
 }
 
+namespace {
+/// Whether two launches asked for the same tags; no tags (null) and an empty set are the same.
+bool same_tags(const InstanceTags* a, const InstanceTags* b) {
+    if (a == nullptr || b == nullptr)
+        return (a == nullptr || a->empty()) && (b == nullptr || b->empty());
+    return *a == *b;
+}
+}  // namespace
+
 std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& request) {
     if (request.client_token.empty())
         return std::nullopt;
@@ -149,7 +158,8 @@ std::optional<Result<LaunchResult>> SimulatedEc2::replay(const LaunchRequest& re
         launches_by_token_.erase(request.client_token);  // forgotten: the token launches again
         return std::nullopt;
     }
-    if (remembered->count != request.count || *remembered->tags != request.tags) {
+    if (remembered->count != request.count ||
+        !same_tags(remembered->tags.get(), request.tags.get())) {
         return Result<LaunchResult>{
             make_error(ErrorKind::invalid, "ec2", "IdempotentParameterMismatch",
                        "The client token was already used with different parameters.")};
@@ -218,8 +228,9 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
         co_return *error;
     std::optional<Result<LaunchResult>> outcome = replay(request);
     if (!outcome) {
-        // One map of tags for the launch: its instances and the token's memory share it.
-        const auto tags = std::make_shared<const InstanceTags>(std::move(request.tags));
+        // One map of tags for the launch: the caller, its instances and the token's memory
+        // share it.
+        const std::shared_ptr<const InstanceTags> tags = request.tags;
         outcome.emplace(launch(request, tags));
         if (!request.client_token.empty())
             remember_launch(request, tags, outcome->value());

@@ -138,8 +138,7 @@ class FakeFleet final : public FleetPort {
         for (int i = 0; i < n; ++i) {
             const auto id = fmt::format("i-{:08d}", ++next_instance_);
             launched.push_back(id);
-            info[id] = InstanceInfo{id, InstanceState::running, rt_.now(),
-                                    std::make_shared<const InstanceTags>(request.tags)};
+            info[id] = InstanceInfo{id, InstanceState::running, rt_.now(), request.tags};
             result.instance_ids.push_back(id);
         }
         if (n < request.count) {

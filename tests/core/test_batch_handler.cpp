@@ -125,10 +125,10 @@ TEST_CASE("rule 4: messages are grouped by owner and label set, one CreateFleet 
     // std::map order of (owner, labels): alpha/[linux,self-hosted], alpha/[linux,self-hosted,x64],
     // beta
     CHECK(h.fleet.requests[0].count == 2);
-    CHECK(h.fleet.requests[0].tags.at("scaleup:owner") == "alpha");
+    CHECK(h.fleet.requests[0].tags->at("scaleup:owner") == "alpha");
     CHECK(h.fleet.requests[1].count == 1);
     CHECK(h.fleet.requests[2].count == 1);
-    CHECK(h.fleet.requests[2].tags.at("scaleup:owner") == "beta");
+    CHECK(h.fleet.requests[2].tags->at("scaleup:owner") == "beta");
 }
 
 TEST_CASE("rule 4: duplicates of one job in a batch get one runner", "[consumer]") {

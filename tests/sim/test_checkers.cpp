@@ -40,7 +40,7 @@ Task<void> rogue_consumer(World& world) {
 Task<void> rogue_launcher(World& world, int count, std::map<std::string, std::string> tags) {
     co_await world.runtime().sleep(minutes(5));
     // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
-    LaunchRequest request{"rogue", count, std::move(tags)};
+    LaunchRequest request{"rogue", count, std::make_shared<const InstanceTags>(std::move(tags))};
     (void)co_await world.ec2().create_fleet(std::move(request));
 }
 

@@ -110,7 +110,9 @@ struct World {
 };
 
 LaunchRequest request(int count, std::string token = {}) {
-    return LaunchRequest{std::move(token), count, {{"ghr:Application", "github-action-runner"}}};
+    return LaunchRequest{std::move(token), count,
+                         std::make_shared<const InstanceTags>(
+                             InstanceTags{{"ghr:Application", "github-action-runner"}})};
 }
 
 Task<void> create(FleetPort& fleet, LaunchRequest r, std::vector<Result<LaunchResult>>& out) {
