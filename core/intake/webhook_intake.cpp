@@ -116,7 +116,8 @@ WebhookIntake::WebhookIntake(Runtime& rt, const ScaleUpConfig& config, LedgerPor
 
 Task<WebhookResponse> WebhookIntake::handle(WebhookDelivery delivery) {
     const Instant deadline = rt_.now() + config_.intake_budget;
-    Decision decision{IntakeOutcome::unexpected_error, "no outcome reached"};
+    // Overwritten on every path below; no detail text until then (an allocation a delivery).
+    Decision decision{IntakeOutcome::unexpected_error, {}};
     try {
         decision = co_await decide(delivery, deadline);
     } catch (const std::exception& e) {
