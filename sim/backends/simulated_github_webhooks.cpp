@@ -67,11 +67,12 @@ AccountType SimulatedGitHub::account_type(const std::string& login) const {
 Identifier SimulatedGitHub::new_guid() {
     const std::uint64_t high = random_.next_u64();
     const std::uint64_t low = random_.next_u64();
-    char text[Identifier::kInline];  // 8-4-4-4-12 hex digits: 36
-    const auto written = fmt::format_to_n(
-        text, sizeof(text), FMT_COMPILE("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}"), high >> 32,
-        (high >> 16) & 0xffff, high & 0xffff, low >> 48, low & 0xffff'ffff'ffffULL);
-    return Identifier(std::string_view(text, std::min(written.size, sizeof(text))));
+    // 8-4-4-4-12 hex digits, each field masked to its width: always exactly 36 characters.
+    char text[36];
+    fmt::format_to_n(text, sizeof(text), FMT_COMPILE("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}"),
+                     high >> 32, (high >> 16) & 0xffff, high & 0xffff, low >> 48,
+                     low & 0xffff'ffff'ffffULL);
+    return Identifier(std::string_view(text, sizeof(text)));
 }
 
 // ---- sending ------------------------------------------------------------------------------------
