@@ -6,6 +6,7 @@
 // webhook deliveries, an owner's runners, EC2's instances) copy hundreds of them every sweep:
 // 24,000 allocations of a simulated hour's 285,000. Up to kInline bytes live in the object; a
 // longer text (nothing GitHub or AWS hands out today) goes to the heap, so any text is kept whole.
+// A moved-from Identifier is empty.
 #pragma once
 
 #include <compare>

@@ -45,7 +45,7 @@ TEST_CASE("Identifier copies and moves keep their own text", "[identifier]") {
 
         Identifier moved(std::move(copy));
         CHECK(moved.view() == text);
-        CHECK(copy.empty());  // NOLINT: a moved-from id is empty, by contract
+        CHECK(copy.empty());  // NOLINT: a moved-from Identifier is empty (its contract)
         Identifier move_assigned(kHeapText);
         move_assigned = std::move(moved);
         CHECK(move_assigned.view() == text);
