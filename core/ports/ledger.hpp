@@ -45,9 +45,9 @@ class LedgerPort {
     virtual Task<Status> commit_launch(std::string reservation_id,
                                        std::vector<LaunchedInstance> instances) = 0;
     /// Releases the slot an instance held (terminated, failed to configure). Idempotent.
-    virtual Task<Status> release_instance(std::string instance_id) = 0;
+    virtual Task<Status> release_instance(Identifier instance_id) = 0;
     /// Marks the job's instance as configured (config stored): from then on the job is served.
-    virtual Task<Status> mark_configured(std::int64_t job_id, std::string instance_id) = 0;
+    virtual Task<Status> mark_configured(std::int64_t job_id, Identifier instance_id) = 0;
     /// The configured instance that already serves this job, if any.
     virtual Task<Result<std::optional<std::string>>> configured_instance_for_job(
         std::int64_t job_id) = 0;

@@ -262,7 +262,7 @@ Task<void> ScaleDown::terminate_all(const std::vector<Condemned>& condemned, Ins
     // The slots go back only once the instances are gone. A failed release is retried by
     // release_missing, which finds the instance missing from the next describes.
     for (const Condemned* instance : gone) {
-        const std::string id = instance->instance_id.str();
+        const Identifier id = instance->instance_id;
         auto released = co_await with_retries<Done>(rt_, rules, deadline,
                                                     [&] { return ledger_.release_instance(id); });
         if (!released)
@@ -344,9 +344,8 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
             missing.insert(id);  // seen missing once: confirmed (or released) next sweep
             continue;
         }
-        auto released = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline, [&] {
-            return ledger_.release_instance(id.str());
-        });
+        auto released = co_await with_retries<Done>(rt_, aws_retry_rules(config_), deadline,
+                                                    [&] { return ledger_.release_instance(id); });
         if (!released) {
             count_error("release_instance", report);
             missing.insert(id);

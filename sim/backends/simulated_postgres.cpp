@@ -76,11 +76,11 @@ void SimulatedPostgres::apply_commit_launch(const std::string& id,
     if (static_cast<int>(instances.size()) > reservation.granted)
         ++stats_.launches_beyond_grant;
     for (const auto& instance : instances)
-        instances_.try_emplace(instance.instance_id.str(), HeldInstance{instance.job_id, id});
+        instances_.try_emplace(instance.instance_id, HeldInstance{instance.job_id, id});
     count_applied("commit_launch", id);
 }
 
-Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
+Task<Status> SimulatedPostgres::release_instance(Identifier instance_id) {
     Transaction tx = begin("release_instance", instance_id, Access::write);
     const Status ran = co_await execute(tx);
     if (!ran.ok())
@@ -96,7 +96,7 @@ Task<Status> SimulatedPostgres::release_instance(std::string instance_id) {
 
 // ---- which job an instance serves -------------------------------------------------------------
 
-Task<Status> SimulatedPostgres::mark_configured(std::int64_t job_id, std::string instance_id) {
+Task<Status> SimulatedPostgres::mark_configured(std::int64_t job_id, Identifier instance_id) {
     const std::string key = std::to_string(job_id);
     Transaction tx = begin("mark_configured", key, Access::write);
     const Status ran = co_await execute(tx);

@@ -151,8 +151,8 @@ class SimulatedPostgres final : public LedgerPort {
                                     Instant lease_until) override;
     Task<Status> commit_launch(std::string reservation_id,
                                std::vector<LaunchedInstance> instances) override;
-    Task<Status> release_instance(std::string instance_id) override;
-    Task<Status> mark_configured(std::int64_t job_id, std::string instance_id) override;
+    Task<Status> release_instance(Identifier instance_id) override;
+    Task<Status> mark_configured(std::int64_t job_id, Identifier instance_id) override;
     Task<Result<std::optional<std::string>>> configured_instance_for_job(
         std::int64_t job_id) override;
     Task<Result<bool>> record_delivery(Identifier delivery_guid, std::int64_t job_id,
@@ -308,7 +308,7 @@ class SimulatedPostgres final : public LedgerPort {
     // Uncommitted reservations that grant slots, by (lease_until, id): the live ones are counted
     // without a scan of every reservation ever made; expired ones are pruned as writes go by.
     std::set<std::pair<Instant, std::string>> open_leases_;
-    std::map<std::string, HeldInstance> instances_;
+    std::map<Identifier, HeldInstance> instances_;
     // Looked up by job, never walked: hashed, where a tree's nodes were a cache miss or two a
     // lookup (a seed notes and reads every job's).
     LookupTable<std::int64_t, std::string> configured_;
@@ -318,8 +318,8 @@ class SimulatedPostgres final : public LedgerPort {
     LookupTable<std::int64_t, Instant> enqueued_;  // looked up by job, never walked
 
     std::deque<CommittedTransaction> committed_;
-    using KeyCounts =
-        std::map<std::string, int, std::less<>>;  // only with Options::count_applied_writes
+    // Only with Options::count_applied_writes.
+    using KeyCounts = std::map<std::string, int, std::less<>>;
     std::map<std::string, KeyCounts, std::less<>> applied_;  // operation -> key -> times applied
     int max_live_slots_seen_ = 0;
     Stats stats_;

@@ -261,19 +261,19 @@ class FakeLedger final : public LedgerPort {
     }
     std::vector<std::string> released;  // every release_instance call that succeeded
 
-    Task<Status> release_instance(std::string instance_id) override {
+    Task<Status> release_instance(Identifier instance_id) override {
         co_await rt_.sleep(latency);
         if (auto e = next_failure(release_failures))
             co_return *e;
-        released.push_back(instance_id);
-        held.erase(instance_id);
+        released.push_back(instance_id.str());
+        held.erase(instance_id.str());
         co_return ok_status();
     }
-    Task<Status> mark_configured(std::int64_t job_id, std::string instance_id) override {
+    Task<Status> mark_configured(std::int64_t job_id, Identifier instance_id) override {
         co_await rt_.sleep(latency);
         if (auto e = next_failure(mark_failures))
             co_return *e;
-        configured.emplace(job_id, instance_id);
+        configured.emplace(job_id, instance_id.str());
         co_return ok_status();
     }
     Task<Result<std::optional<std::string>>> configured_instance_for_job(

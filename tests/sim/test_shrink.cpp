@@ -28,7 +28,7 @@ class LedgerThatForgetsFailures final : public LedgerPort {
   public:
     explicit LedgerThatForgetsFailures(LedgerPort& ledger) : ledger_(ledger) {}
 
-    Task<Status> mark_configured(std::int64_t job_id, std::string instance_id) override {
+    Task<Status> mark_configured(std::int64_t job_id, Identifier instance_id) override {
         Status done = co_await ledger_.mark_configured(job_id, std::move(instance_id));
         co_return done.ok() ? done : ok_status();  // the bug
     }
@@ -42,7 +42,7 @@ class LedgerThatForgetsFailures final : public LedgerPort {
                                     Instant lease_until) override {
         return ledger_.reserve_slots(std::move(reservation_id), wanted, maximum, lease_until);
     }
-    Task<Status> release_instance(std::string instance_id) override {
+    Task<Status> release_instance(Identifier instance_id) override {
         return ledger_.release_instance(std::move(instance_id));
     }
     Task<Result<std::optional<std::string>>> configured_instance_for_job(

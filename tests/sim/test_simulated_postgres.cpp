@@ -632,7 +632,7 @@ Task<void> ledger_client(Runtime& rt, SimulatedPostgres& db, int client) {
             co_await commit_with_retries(db, reservation, instances, committed);
             co_await rt.sleep(rt.random().between(milliseconds(50), milliseconds(500)));
             for (const auto& instance : instances)
-                (void)co_await db.release_instance(instance.instance_id.str());
+                (void)co_await db.release_instance(instance.instance_id);
         }
         (void)co_await db.record_delivery(reservation, client, "body", rt.now());
         (void)co_await db.pending_outbox(5);
