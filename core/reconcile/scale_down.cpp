@@ -48,7 +48,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     if (held) {
         held_slots.read = true;
         held_slots.read_at = held_read_at;
-        held_slots.instance_ids = SortedViews(held.value(), [](const LaunchedInstance& slot) {
+        held_slots.instance_ids = ViewSet(held.value(), [](const LaunchedInstance& slot) {
             return std::string_view(slot.instance_id);
         });
     } else {
@@ -70,8 +70,8 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
         co_return report;
     }
     const std::vector<InstanceInfo>& instances = described.value();
-    SortedViews live(instances,
-                     [](const InstanceInfo& instance) { return std::string_view(instance.id); });
+    ViewSet live(instances,
+                 [](const InstanceInfo& instance) { return std::string_view(instance.id); });
 
     const Runners runners = co_await list_runners(instances, deadline, report);
     co_await settle_instances(instances, runners, held_slots, deadline, report);
@@ -290,8 +290,8 @@ void ScaleDown::record_termination(const Condemned& condemned, ScaleDownReport& 
     }
 }
 
-Task<void> ScaleDown::delete_ghosts(const Runners& runners, const SortedViews& live,
-                                    Instant deadline, ScaleDownReport& report) {
+Task<void> ScaleDown::delete_ghosts(const Runners& runners, const ViewSet& live, Instant deadline,
+                                    ScaleDownReport& report) {
     const std::string& prefix = config_.runner_name_prefix;
     std::set<GhostKey> ghosts;
     for (const auto& [owner, list] : runners) {
@@ -327,7 +327,7 @@ Task<void> ScaleDown::delete_ghosts(const Runners& runners, const SortedViews& l
 }
 
 Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
-                                      const SortedViews& live, Instant deadline,
+                                      const ViewSet& live, Instant deadline,
                                       ScaleDownReport& report) {
     LookupSet<Identifier> missing;
     for (const auto& slot : held) {
@@ -359,7 +359,7 @@ Task<void> ScaleDown::release_missing(const std::vector<LaunchedInstance>& held,
     missing_last_ = std::move(missing);
 }
 
-void ScaleDown::forget_gone(const SortedViews& live) {
+void ScaleDown::forget_gone(const ViewSet& live) {
     seen_.erase_if([&](const Identifier& id, const RunnerSeen&) { return !live.contains(id); });
 }
 

@@ -63,7 +63,7 @@
 #include "core/common/capacity_pressure.hpp"
 #include "core/common/lookup_table.hpp"
 #include "core/common/result.hpp"
-#include "core/common/sorted_views.hpp"
+#include "core/common/view_set.hpp"
 #include "core/config/scale_up_config.hpp"
 #include "core/github/installation_token_cache.hpp"
 #include "core/metrics/metrics.hpp"
@@ -112,7 +112,7 @@ class ScaleDown {
     struct HeldSlots {
         bool read = false;
         Instant read_at{};
-        SortedViews instance_ids;  // views into the sweep's ledger read
+        ViewSet instance_ids;  // views into the sweep's ledger read
     };
     /// An instance this sweep terminates, and why.
     struct Condemned {
@@ -131,11 +131,11 @@ class ScaleDown {
     Task<void> terminate_all(const std::vector<Condemned>& condemned, Instant deadline,
                              ScaleDownReport& report);
     void record_termination(const Condemned& condemned, ScaleDownReport& report);
-    Task<void> delete_ghosts(const Runners& runners, const SortedViews& live, Instant deadline,
+    Task<void> delete_ghosts(const Runners& runners, const ViewSet& live, Instant deadline,
                              ScaleDownReport& report);
-    Task<void> release_missing(const std::vector<LaunchedInstance>& held, const SortedViews& live,
+    Task<void> release_missing(const std::vector<LaunchedInstance>& held, const ViewSet& live,
                                Instant deadline, ScaleDownReport& report);
-    void forget_gone(const SortedViews& live);
+    void forget_gone(const ViewSet& live);
     /// `runner_idle_timeout`, or the shorter one under capacity pressure.
     Duration idle_timeout() const;
     /// Adds `by` to the action's counter; a zero adds no label set.
@@ -163,7 +163,7 @@ class ScaleDown {
     LookupSet<Identifier> missing_last_;        // held instances EC2 did not report last sweep
     // Every instance EC2 reported last sweep: the sweep's own answer, kept, and views of its ids.
     std::vector<InstanceInfo> described_last_instances_;
-    SortedViews described_last_;
+    ViewSet described_last_;
     std::set<GhostKey> ghosts_last_;  // our offline runners without an instance last sweep
     std::set<RunnerOwner> owners_;    // every owner seen: its ghosts are checked later too
 };
