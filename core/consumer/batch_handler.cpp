@@ -26,6 +26,7 @@ BatchHandler::BatchHandler(Runtime& rt, const ScaleUpConfig& config, ConsumerPor
       tokens_(tokens),
       github_(github),
       metrics_(metrics),
+      messages_(metrics, "scaleup_consumer_messages_total", "outcome", kAllMessageOutcomes),
       pool_labels_(normalise_labels(config.runner_labels)) {}
 
 Task<BatchResult> BatchHandler::handle(std::vector<QueueMessage> batch, Instant deadline) {
@@ -289,8 +290,7 @@ BatchResult BatchHandler::report(Items& items) {
             result.item_failures.push_back(item.message.id);
         if (const auto probe = probe_of(outcome))
             rt_.probes().hit(*probe);
-        metrics_.increment("scaleup_consumer_messages_total",
-                           {{"outcome", std::string(to_string(outcome))}});
+        messages_.increment(outcome);
         if (rt_.tracing()) {
             rt_.tracef("consumer", "message", FMT_COMPILE("id={} job={} outcome={} detail=\"{}\""),
                        item.message.id, item.job ? item.job->job_id : 0, to_string(outcome),

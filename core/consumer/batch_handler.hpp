@@ -117,8 +117,9 @@ class BatchHandler {
     InstallationTokenCache& tokens_;
     GitHubClient& github_;
     MetricsRegistry& metrics_;
-    std::vector<std::string> pool_labels_;  // normalised config.runner_labels
-    CapacityPressure* pressure_ = nullptr;  // set by report_deferrals_to
+    EnumCounters<MessageOutcome> messages_;  // scaleup_consumer_messages_total by outcome
+    std::vector<std::string> pool_labels_;   // normalised config.runner_labels
+    CapacityPressure* pressure_ = nullptr;   // set by report_deferrals_to
 };
 
 }  // namespace scaleup

@@ -3,7 +3,10 @@
 // sweeper) counts through here, so the labels mean the same everywhere.
 #pragma once
 
+#include <cstddef>
+#include <initializer_list>
 #include <string_view>
+#include <vector>
 
 #include "core/common/result.hpp"
 #include "core/metrics/metrics.hpp"
@@ -16,5 +19,32 @@ inline void count_github_call(MetricsRegistry& metrics, std::string_view call,
     metrics.increment(kGitHubCallsMetric,
                       {{"call", call}, {"outcome", error ? to_string(error->kind) : "ok"}});
 }
+
+/// count_github_call for one call, with its counters kept (MetricCounter): the consumer's client
+/// counts every job check and JIT config request.
+class GitHubCallCounter {
+  public:
+    GitHubCallCounter(MetricsRegistry& metrics, std::string_view call)
+        : ok_(metrics, kGitHubCallsMetric, {{"call", call}, {"outcome", "ok"}}) {
+        // ErrorKind's enumerators run from zero to `permanent`, the last.
+        for (std::size_t kind = 0; kind <= static_cast<std::size_t>(ErrorKind::permanent); ++kind) {
+            by_kind_.emplace_back(
+                metrics, kGitHubCallsMetric,
+                std::initializer_list<MetricLabel>{
+                    {"call", call}, {"outcome", to_string(static_cast<ErrorKind>(kind))}});
+        }
+    }
+    /// Counts one call: outcome "ok" when `error` is null, else the error's kind.
+    void count(const ServiceError* error) {
+        if (error == nullptr)
+            ok_.increment();
+        else
+            by_kind_.at(static_cast<std::size_t>(error->kind)).increment();
+    }
+
+  private:
+    MetricCounter ok_;
+    std::vector<MetricCounter> by_kind_;  // indexed by ErrorKind
+};
 
 }  // namespace scaleup

@@ -17,7 +17,12 @@ constexpr Duration kReplicationLagWait = seconds(1);
 
 GitHubClient::GitHubClient(Runtime& rt, GitHubPort& github, InstallationTokenCache& tokens,
                            const ScaleUpConfig& config, MetricsRegistry& metrics)
-    : rt_(rt), github_(github), tokens_(tokens), config_(config), metrics_(metrics) {}
+    : rt_(rt),
+      github_(github),
+      tokens_(tokens),
+      config_(config),
+      get_job_calls_(metrics, "get_job"),
+      jit_config_calls_(metrics, "jit_config") {}
 
 template <typename T, typename MakeCall>
 Task<Result<T>> GitHubClient::call_github(const std::string& token, Instant deadline,
@@ -77,7 +82,7 @@ Task<Result<JobStatus>> GitHubClient::get_job_status(std::int64_t installation_i
     };
     Result<JobStatus> result = co_await call_with_token<JobStatus>(
         installation_id, std::move(owner), deadline, std::move(make_call));
-    count_github_call(metrics_, "get_job", result ? nullptr : &result.error());
+    get_job_calls_.count(result ? nullptr : &result.error());
     if (auto budget = github_.core_rate_budget(used_token))
         core_budgets_[installation_id] = *budget;
     co_return std::move(result);
@@ -99,7 +104,7 @@ Task<Result<JitConfig>> GitHubClient::generate_jit_config(std::int64_t installat
     };
     Result<JitConfig> result = co_await call_with_token<JitConfig>(
         installation_id, std::move(owner), deadline, std::move(make_call));
-    count_github_call(metrics_, "jit_config", result ? nullptr : &result.error());
+    jit_config_calls_.count(result ? nullptr : &result.error());
     co_return std::move(result);
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/common/result.hpp"
 #include "core/config/scale_up_config.hpp"
+#include "core/github/github_call_metric.hpp"
 #include "core/github/installation_token_cache.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/ports/github.hpp"
@@ -54,7 +55,8 @@ class GitHubClient {
     GitHubPort& github_;
     InstallationTokenCache& tokens_;
     const ScaleUpConfig& config_;
-    MetricsRegistry& metrics_;
+    GitHubCallCounter get_job_calls_;
+    GitHubCallCounter jit_config_calls_;
     std::map<std::int64_t, RateBudget> core_budgets_;  // installation id -> latest seen
 };
 

@@ -19,7 +19,13 @@ constexpr std::int64_t kExpiresAfterNowSeconds = 540;
 InstallationTokenCache::InstallationTokenCache(Runtime& rt, GitHubPort& github,
                                                const ScaleUpConfig& config,
                                                MetricsRegistry& metrics)
-    : rt_(rt), github_(github), config_(config), metrics_(metrics) {}
+    : rt_(rt),
+      github_(github),
+      config_(config),
+      metrics_(metrics),
+      lookup_hits_(metrics, kLookupsMetric, {{"result", "hit"}}),
+      lookup_joins_(metrics, kLookupsMetric, {{"result", "joined"}}),
+      lookup_misses_(metrics, kLookupsMetric, {{"result", "miss"}}) {}
 
 AppJwtClaims InstallationTokenCache::make_claims() {
     const std::int64_t now = unix_seconds(rt_.now());
@@ -41,7 +47,7 @@ Task<Result<TokenGrant>> InstallationTokenCache::token_for(std::int64_t installa
     installation_id = current_id(installation_id);
     // The hit, nearly every call, is answered here: one coroutine frame instead of two.
     if (const TokenGrant* cached = usable_token(installation_id)) {
-        count_lookup("hit");
+        lookup_hits_.increment();
         co_return *cached;
     }
     co_return co_await mint_or_join(installation_id, std::move(owner), deadline);
@@ -87,13 +93,13 @@ Task<Result<std::int64_t>> InstallationTokenCache::find_installation(RunnerOwner
 Task<Result<TokenGrant>> InstallationTokenCache::mint_or_join(std::int64_t installation_id,
                                                               RunnerOwner owner, Instant deadline) {
     if (auto flight = mints_.find(installation_id)) {
-        count_lookup("joined");
+        lookup_joins_.increment();
         SCALEUP_PROBE(rt_, token_mint_single_flight_joined);
         trace("join", installation_id);
         co_return co_await SingleFlight<std::int64_t, TokenGrant>::join(rt_, std::move(flight),
                                                                         deadline);
     }
-    count_lookup("miss");
+    lookup_misses_.increment();
     mints_.start(installation_id);
     Result<TokenGrant> outcome = co_await mint_with_re_resolve(installation_id, owner, deadline);
     mints_.finish(rt_, installation_id, outcome);
@@ -172,10 +178,6 @@ const TokenGrant* InstallationTokenCache::usable_token(std::int64_t installation
         return nullptr;
     const Instant refresh_at = it->second.token.expires_at - config_.token_refresh_margin;
     return rt_.now() < refresh_at ? &it->second : nullptr;
-}
-
-void InstallationTokenCache::count_lookup(const char* result) {
-    metrics_.increment(kLookupsMetric, {{"result", result}});
 }
 
 void InstallationTokenCache::trace(const char* event, std::int64_t installation_id,

@@ -71,13 +71,16 @@ class InstallationTokenCache {
     std::int64_t current_id(std::int64_t installation_id) const;
     void record_move(std::int64_t old_id, std::int64_t new_id);
     const TokenGrant* usable_token(std::int64_t installation_id) const;
-    void count_lookup(const char* result);
     void trace(const char* event, std::int64_t installation_id, const std::string& extra = {});
 
     Runtime& rt_;
     GitHubPort& github_;
     const ScaleUpConfig& config_;
     MetricsRegistry& metrics_;
+    // scaleup_github_token_cache_total by result: a hit is counted on every GitHub call.
+    MetricCounter lookup_hits_;
+    MetricCounter lookup_joins_;
+    MetricCounter lookup_misses_;
     std::map<std::int64_t, TokenGrant> tokens_;           // by the id the token was minted for
     std::map<std::int64_t, std::int64_t> moved_to_;       // stale id -> re-resolved id
     std::map<RunnerOwner, std::int64_t> owner_installs_;  // owners resolved from id 0

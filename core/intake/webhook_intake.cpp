@@ -110,7 +110,7 @@ WebhookIntake::WebhookIntake(Runtime& rt, const ScaleUpConfig& config, LedgerPor
       config_(config),
       ledger_(ledger),
       queue_(queue),
-      metrics_(metrics),
+      deliveries_(metrics, "scaleup_intake_deliveries_total", "outcome", kAllIntakeOutcomes),
       key_(config.webhook_secret),
       pool_labels_(normalise_labels(config.runner_labels)) {}
 
@@ -211,7 +211,7 @@ Task<WebhookIntake::Decision> WebhookIntake::send_direct(std::string body, std::
 
 WebhookResponse WebhookIntake::finish(const WebhookDelivery& delivery, const Decision& decision) {
     const std::string_view outcome = to_string(decision.outcome);
-    metrics_.increment("scaleup_intake_deliveries_total", {{"outcome", outcome}});
+    deliveries_.increment(decision.outcome);
     const int status = http_status(decision.outcome);
     if (decision.outcome == IntakeOutcome::duplicate_delivery)
         SCALEUP_PROBE(rt_, intake_duplicate_delivery);

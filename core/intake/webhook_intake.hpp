@@ -115,9 +115,9 @@ class WebhookIntake {
     const ScaleUpConfig& config_;
     LedgerPort& ledger_;
     QueuePort& queue_;
-    MetricsRegistry& metrics_;
-    HmacSha256 key_;                        // config.webhook_secret, padded once
-    std::vector<std::string> pool_labels_;  // normalised config.runner_labels
+    EnumCounters<IntakeOutcome> deliveries_;  // scaleup_intake_deliveries_total by outcome
+    HmacSha256 key_;                          // config.webhook_secret, padded once
+    std::vector<std::string> pool_labels_;    // normalised config.runner_labels
 };
 
 }  // namespace scaleup

@@ -94,6 +94,31 @@ void MetricsRegistry::increment(std::string_view name, std::initializer_list<Met
     index_.try_emplace(key, counter);
 }
 
+std::uint64_t& MetricsRegistry::counter(std::string_view name,
+                                        std::initializer_list<MetricLabel> labels) {
+    const SortedLabels sorted(labels);
+    return *find_or_add(name, sorted.view()).value;
+}
+
+MetricCounter::MetricCounter(MetricsRegistry& metrics, std::string_view name,
+                             std::initializer_list<MetricLabel> labels)
+    : metrics_(&metrics), name_(name), label_count_(labels.size()) {
+    if (labels.size() > kMaxLabels)
+        throw std::invalid_argument("MetricCounter: more than two labels");
+    std::copy(labels.begin(), labels.end(), labels_.begin());
+}
+
+std::uint64_t& MetricCounter::find() {
+    switch (label_count_) {
+        case 0:
+            return metrics_->counter(name_, {});
+        case 1:
+            return metrics_->counter(name_, {labels_[0]});
+        default:
+            return metrics_->counter(name_, {labels_[0], labels_[1]});
+    }
+}
+
 const MetricsRegistry::Family* MetricsRegistry::family(std::string_view name) const {
     const auto found = counters_.find(name);
     return found == counters_.end() ? nullptr : &found->second;

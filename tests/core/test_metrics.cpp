@@ -3,8 +3,10 @@
 // counts came in.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "core/metrics/metrics.hpp"
 
@@ -104,4 +106,51 @@ TEST_CASE("metrics: a copy counts on its own, a move keeps counting", "[metrics]
     assigned.increment("x_total", {{"result", "ok"}});
     CHECK(assigned.value("x_total", {{"result", "ok"}}) == 104);
     CHECK(original.value("x_total", {{"result", "ok"}}) == 2);
+}
+
+TEST_CASE("metrics: a kept counter is the registry's counter, and appears only once counted",
+          "[metrics]") {
+    MetricsRegistry metrics;
+    MetricCounter kept(metrics, "calls_total", {{"outcome", "ok"}, {"call", "list"}});
+    CHECK(metrics.render_prometheus().empty());  // not counted yet: not rendered
+    kept.increment();
+    metrics.increment("calls_total", {{"call", "list"}, {"outcome", "ok"}}, 2);
+    kept.increment(3);
+    CHECK(metrics.value("calls_total", {{"call", "list"}, {"outcome", "ok"}}) == 6);
+    CHECK(metrics.total("calls_total") == 6);
+    CHECK_THROWS_AS(MetricCounter(metrics, "x", {{"a", "1"}, {"b", "2"}, {"c", "3"}}),
+                    std::invalid_argument);
+}
+
+namespace {
+enum class Colour { red, green, blue };
+std::string_view to_string(Colour colour) {
+    switch (colour) {
+        case Colour::red:
+            return "red";
+        case Colour::green:
+            return "green";
+        case Colour::blue:
+            return "blue";
+    }
+    return "?";
+}
+}  // namespace
+
+TEST_CASE("metrics: counters by enumerator count under the enumerator's name", "[metrics]") {
+    MetricsRegistry metrics;
+    EnumCounters<Colour> colours(metrics, "seen_total", "colour",
+                                 std::array{Colour::red, Colour::green, Colour::blue});
+    colours.increment(Colour::blue);
+    colours.increment(Colour::blue);
+    colours.increment(Colour::red);
+    CHECK(metrics.value("seen_total", {{"colour", "blue"}}) == 2);
+    CHECK(metrics.value("seen_total", {{"colour", "red"}}) == 1);
+    CHECK(
+        metrics.render_prometheus() ==
+        "# TYPE seen_total counter\nseen_total{colour=\"blue\"} 2\nseen_total{colour=\"red\"} 1\n");
+    // A list that skips or reorders enumerators would count under the wrong names: refused.
+    CHECK_THROWS_AS(EnumCounters<Colour>(metrics, "seen_total", "colour",
+                                         std::array{Colour::green, Colour::red}),
+                    std::invalid_argument);
 }
