@@ -100,7 +100,7 @@ Task<void> BatchHandler::launch_group(Items& items, Members members, Instant unt
 
 Task<Result<LaunchResult>> BatchHandler::find_launched(const std::string& reservation,
                                                        Instant until) {
-    const std::map<std::string, std::string> tags{{instance_tags::kReservation, reservation}};
+    const InstanceTags tags{{instance_tags::kReservation, reservation}};
     auto described = co_await with_retries<std::vector<InstanceInfo>>(
         rt_, aws_retry_rules(config_), until,
         [&] { return ports_.fleet.describe_instances(tags); });

@@ -2,19 +2,20 @@
 #pragma once
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/identifier.hpp"
 #include "core/common/result.hpp"
+#include "core/common/tag_set.hpp"
 #include "core/runtime/task.hpp"
 #include "core/runtime/time.hpp"
 
 namespace scaleup {
 
-using InstanceTags = std::map<std::string, std::string>;
+using InstanceTags = TagSet;
 
 struct LaunchRequest {
     std::string client_token;  // idempotency: a retried CreateFleet with it launches nothing new
@@ -57,7 +58,7 @@ struct InstanceInfo {
     std::shared_ptr<const InstanceTags> tags;
 
     /// The value of the tag `key`, or null.
-    const std::string* tag(const std::string& key) const {
+    const std::string* tag(std::string_view key) const {
         if (!tags)
             return nullptr;
         const auto it = tags->find(key);
@@ -72,8 +73,7 @@ class FleetPort {
     /// nothing (unless the error kind is unknown_outcome).
     virtual Task<Result<LaunchResult>> create_fleet(LaunchRequest request) = 0;
     /// Instances in state pending or running carrying all of `tags`.
-    virtual Task<Result<std::vector<InstanceInfo>>> describe_instances(
-        std::map<std::string, std::string> tags) = 0;
+    virtual Task<Result<std::vector<InstanceInfo>>> describe_instances(InstanceTags tags) = 0;
     virtual Task<Status> terminate_instances(std::vector<std::string> instance_ids) = 0;
     virtual Task<Status> tag_instance(std::string instance_id, std::string key,
                                       std::string value) = 0;

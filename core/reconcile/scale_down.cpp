@@ -57,7 +57,7 @@ Task<ScaleDownReport> ScaleDown::sweep_once(Instant deadline) {
     // DescribeInstances is the sweep's only view of the fleet, and a read: it is tried until half
     // the sweep's time is gone, not just the configured attempts. A describe that fails one call
     // in two (the upstream incident) then costs retries, not whole sweeps and late terminations.
-    std::map<std::string, std::string> filter{{kLabelsTag, pool_tag_}};
+    InstanceTags filter{{kLabelsTag, pool_tag_}};
     RetryRules describe_rules = rules;
     describe_rules.budget.attempts = std::numeric_limits<int>::max();
     const Instant describe_deadline = rt_.now() + (deadline - rt_.now()) / 2;

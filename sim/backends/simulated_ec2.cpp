@@ -35,8 +35,7 @@ class SimulatedEc2::CallerPort final : public FleetPort {
     Task<Result<LaunchResult>> create_fleet(LaunchRequest request) override {
         return ec2_.create_fleet(std::move(request));
     }
-    Task<Result<std::vector<InstanceInfo>>> describe_instances(
-        std::map<std::string, std::string> tags) override {
+    Task<Result<std::vector<InstanceInfo>>> describe_instances(InstanceTags tags) override {
         return ec2_.describe_instances(std::move(tags));
     }
     Task<Status> terminate_instances(std::vector<std::string> instance_ids) override {
@@ -260,8 +259,7 @@ Task<Result<LaunchResult>> SimulatedEc2::create_fleet(LaunchRequest request) {
 
 // ---- DescribeInstances, TerminateInstances, CreateTags ---------------------------------------
 
-Task<Result<std::vector<InstanceInfo>>> SimulatedEc2::describe_instances(
-    std::map<std::string, std::string> tags) {
+Task<Result<std::vector<InstanceInfo>>> SimulatedEc2::describe_instances(InstanceTags tags) {
     co_await rt_.sleep(options_.call_latency.draw(random_));
     if (auto error = unavailable("DescribeInstances"))
         co_return *error;
@@ -332,7 +330,7 @@ Task<Status> SimulatedEc2::tag_instance(std::string instance_id, std::string key
     // earlier describes returned, which must not change under their holders.
     auto& tags = instances_[*index].tags;
     InstanceTags changed = tags ? *tags : InstanceTags{};
-    changed[key] = std::move(value);
+    changed.insert_or_assign(std::move(key), std::move(value));
     tags = std::make_shared<const InstanceTags>(std::move(changed));
     co_return ok_status();
 }

@@ -145,8 +145,7 @@ class SimulatedEc2 final : public FleetPort {
 
     // FleetPort, called by the consumer: its terminations count as TerminatedBy::consumer.
     Task<Result<LaunchResult>> create_fleet(LaunchRequest request) override;
-    Task<Result<std::vector<InstanceInfo>>> describe_instances(
-        std::map<std::string, std::string> tags) override;
+    Task<Result<std::vector<InstanceInfo>>> describe_instances(InstanceTags tags) override;
     Task<Status> terminate_instances(std::vector<std::string> instance_ids) override;
     Task<Status> tag_instance(std::string instance_id, std::string key, std::string value) override;
 

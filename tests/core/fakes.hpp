@@ -109,7 +109,7 @@ class FakeFleet final : public FleetPort {
     std::deque<ServiceError> describe_failures;
 
     /// An instance launched at `at` with `tags`, as if by an earlier CreateFleet.
-    void add_instance(const std::string& id, std::map<std::string, std::string> tags, Instant at) {
+    void add_instance(const std::string& id, InstanceTags tags, Instant at) {
         launched.push_back(id);
         info[id] = InstanceInfo{id, InstanceState::running, at,
                                 std::make_shared<const InstanceTags>(std::move(tags))};
@@ -152,8 +152,7 @@ class FakeFleet final : public FleetPort {
         }
         co_return result;
     }
-    Task<Result<std::vector<InstanceInfo>>> describe_instances(
-        std::map<std::string, std::string> tags) override {
+    Task<Result<std::vector<InstanceInfo>>> describe_instances(InstanceTags tags) override {
         co_await rt_.sleep(latency);
         if (auto e = next_failure(describe_failures))
             co_return *e;

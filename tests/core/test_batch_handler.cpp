@@ -21,8 +21,7 @@ class ThrowingFleet final : public FleetPort {
             throw std::runtime_error("unexpected: octokit HttpError 404");
         return inner_.create_fleet(std::move(request));
     }
-    Task<Result<std::vector<InstanceInfo>>> describe_instances(
-        std::map<std::string, std::string> t) override {
+    Task<Result<std::vector<InstanceInfo>>> describe_instances(InstanceTags t) override {
         return inner_.describe_instances(std::move(t));
     }
     Task<Status> terminate_instances(std::vector<std::string> ids) override {

@@ -37,7 +37,7 @@ Task<void> rogue_consumer(World& world) {
         (void)co_await world.sqs().delete_message(m.receipt_handle);
 }
 
-Task<void> rogue_launcher(World& world, int count, std::map<std::string, std::string> tags) {
+Task<void> rogue_launcher(World& world, int count, InstanceTags tags) {
     co_await world.runtime().sleep(minutes(5));
     // Named, not a temporary in the co_await: g++ 12 destroys such temporaries twice.
     LaunchRequest request{"rogue", count, std::make_shared<const InstanceTags>(std::move(tags))};

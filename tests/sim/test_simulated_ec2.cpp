@@ -130,7 +130,7 @@ Task<void> terminate(FleetPort& fleet, std::vector<std::string> ids, std::vector
     out.push_back(co_await fleet.terminate_instances(std::move(ids)));
 }
 
-Task<void> describe(FleetPort& fleet, std::map<std::string, std::string> tags,
+Task<void> describe(FleetPort& fleet, InstanceTags tags,
                     std::vector<Result<std::vector<InstanceInfo>>>& out) {
     out.push_back(co_await fleet.describe_instances(std::move(tags)));
 }
