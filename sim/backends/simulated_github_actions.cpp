@@ -389,6 +389,7 @@ Result<std::vector<RunnerInfo>> SimulatedGitHub::serve_list_runners(
     const auto active = active_runners_.find(owner);
     if (active == active_runners_.end())
         return out;
+    out.reserve(active->second.size());
     for (const auto id : active->second) {
         const RunnerRecord& runner = runners_.at(id);
         out.push_back(RunnerInfo{id, runner.name, runner.online, runner.busy});
