@@ -121,8 +121,10 @@ Task<ScaleDown::Runners> ScaleDown::list_runners(const std::vector<InstanceInfo>
         const RunnerOwner configured = parse_owner(text);
         owners_.insert(runner_owner_of(config_, configured.owner, configured.repo));
     }
+    // Parsed once per owner, not once per instance and sweep: a fleet has a few owners.
     for (const auto& instance : instances) {
-        if (const std::string* owner = instance.tag(kOwnerTag))
+        const std::string* owner = instance.tag(kOwnerTag);
+        if (owner != nullptr && owner_tags_.insert(*owner))
             owners_.insert(parse_owner(*owner));
     }
     Runners runners;
@@ -196,10 +198,11 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
     // Each owner's runners by name (the last listed wins, as a scan would have it): looking an
     // instance's runner up in the whole list was quadratic in the fleet, sweep after sweep.
     // Hashed: names are the prefix and an instance id, so a tree compared some 20 equal
-    // characters at every level.
-    std::map<RunnerOwner, LookupTable<std::string_view, const RunnerInfo*>> by_name;
+    // characters at every level. Owners by their key, the text of an instance's owner tag, so an
+    // instance finds its owner's runners without parsing the tag.
+    std::map<std::string, LookupTable<std::string_view, const RunnerInfo*>, std::less<>> by_name;
     for (const auto& [owner, listed] : runners) {
-        auto& names = by_name[owner];
+        auto& names = by_name[owner.key()];
         for (const auto& runner : listed)
             names[runner.name] = &runner;
     }
@@ -209,7 +212,9 @@ Task<void> ScaleDown::settle_instances(const std::vector<InstanceInfo>& instance
         const std::string* owner = instance.tag(kOwnerTag);
         if (owner == nullptr)
             continue;  // not launched by us: not ours to judge
-        const auto owner_runners = by_name.find(parse_owner(*owner));
+        auto owner_runners = by_name.find(*owner);
+        if (owner_runners == by_name.end())  // a tag that is not its owner's key ("org/")
+            owner_runners = by_name.find(parse_owner(*owner).key());
         if (owner_runners == by_name.end())
             continue;  // the owner's runners could not be listed: judge nothing blind
         name.resize(config_.runner_name_prefix.size());

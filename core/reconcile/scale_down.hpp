@@ -164,8 +164,9 @@ class ScaleDown {
     // Every instance EC2 reported last sweep: the sweep's own answer, kept, and views of its ids.
     std::vector<InstanceInfo> described_last_instances_;
     ViewSet described_last_;
-    std::set<GhostKey> ghosts_last_;  // our offline runners without an instance last sweep
-    std::set<RunnerOwner> owners_;    // every owner seen: its ghosts are checked later too
+    std::set<GhostKey> ghosts_last_;     // our offline runners without an instance last sweep
+    std::set<RunnerOwner> owners_;       // every owner seen: its ghosts are checked later too
+    LookupSet<std::string> owner_tags_;  // the owner tags already parsed into owners_
 };
 
 }  // namespace scaleup
