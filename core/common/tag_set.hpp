@@ -3,8 +3,8 @@
 // EC2 gives an instance a few tags (scale-up sets three) and DescribeInstances compares the wanted
 // tags with every live instance's, sweep after sweep. In a std::map each tag was a node of its own,
 // and a describe's filter walked two or three of them per instance: 2 % of a simulated day, and
-// three allocations per launch. Here the tags sit side by side, each 64-byte pair in one cache
-// line, and a short key or value (up to 15 characters) inside it.
+// three allocations per launch. Here the tags sit side by side in one array, a short key or value
+// (up to 15 characters) inside its pair.
 //
 // Read like a std::map<std::string, std::string>: iteration in key order, find, at, ==.
 #pragma once

@@ -25,8 +25,10 @@ inline void count_github_call(MetricsRegistry& metrics, std::string_view call,
 class GitHubCallCounter {
   public:
     GitHubCallCounter(MetricsRegistry& metrics, std::string_view call)
-        : ok_(metrics, kGitHubCallsMetric, {{"call", call}, {"outcome", "ok"}}) {
-        // ErrorKind's enumerators run from zero to `permanent`, the last.
+        : metrics_(&metrics),
+          call_(call),
+          ok_(metrics, kGitHubCallsMetric, {{"call", call}, {"outcome", "ok"}}) {
+        // ErrorKind's enumerators run from zero to `permanent`, the last today.
         for (std::size_t kind = 0; kind <= static_cast<std::size_t>(ErrorKind::permanent); ++kind) {
             by_kind_.emplace_back(
                 metrics, kGitHubCallsMetric,
@@ -36,13 +38,20 @@ class GitHubCallCounter {
     }
     /// Counts one call: outcome "ok" when `error` is null, else the error's kind.
     void count(const ServiceError* error) {
-        if (error == nullptr)
+        if (error == nullptr) {
             ok_.increment();
-        else
-            by_kind_.at(static_cast<std::size_t>(error->kind)).increment();
+            return;
+        }
+        const auto kind = static_cast<std::size_t>(error->kind);
+        if (kind < by_kind_.size())
+            by_kind_[kind].increment();
+        else  // a kind added after `permanent`: counted the slow way
+            count_github_call(*metrics_, call_, error);
     }
 
   private:
+    MetricsRegistry* metrics_;
+    std::string_view call_;  // a literal
     MetricCounter ok_;
     std::vector<MetricCounter> by_kind_;  // indexed by ErrorKind
 };

@@ -125,14 +125,16 @@ class MetricCounter {
 };
 
 /// A MetricCounter for each enumerator of `Enum`, under the label `label` whose value is the
-/// enumerator's name (`to_string`): a message's outcome, a lookup's result. `all` lists every
-/// enumerator in declaration order, from zero (checked: std::invalid_argument otherwise).
+/// enumerator's name (`to_string`): a message's outcome, a lookup's result. `all` lists the
+/// enumerators in declaration order, from zero (checked: std::invalid_argument otherwise); one
+/// past its end (added to the enumeration later, not to the list) is counted the slow way.
 template <typename Enum>
 class EnumCounters {
   public:
     template <std::size_t N>
     EnumCounters(MetricsRegistry& metrics, std::string_view name, std::string_view label,
-                 const std::array<Enum, N>& all) {
+                 const std::array<Enum, N>& all)
+        : metrics_(&metrics), name_(name), label_(label) {
         counters_.reserve(N);
         for (std::size_t i = 0; i < N; ++i) {
             if (static_cast<std::size_t>(all[i]) != i)
@@ -141,10 +143,18 @@ class EnumCounters {
                                    std::initializer_list<MetricLabel>{{label, to_string(all[i])}});
         }
     }
-    /// Precondition: `value` is one of the enumerators given (std::out_of_range otherwise).
-    void increment(Enum value) { counters_.at(static_cast<std::size_t>(value)).increment(); }
+    void increment(Enum value) {
+        const auto index = static_cast<std::size_t>(value);
+        if (index < counters_.size())
+            counters_[index].increment();
+        else
+            metrics_->increment(name_, {{label_, to_string(value)}});
+    }
 
   private:
+    MetricsRegistry* metrics_;
+    std::string_view name_;
+    std::string_view label_;
     std::vector<MetricCounter> counters_;
 };
 

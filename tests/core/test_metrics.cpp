@@ -154,3 +154,14 @@ TEST_CASE("metrics: counters by enumerator count under the enumerator's name", "
                                          std::array{Colour::green, Colour::red}),
                     std::invalid_argument);
 }
+
+TEST_CASE("metrics: an enumerator missing from the kept counters is still counted", "[metrics]") {
+    // An enumerator added to the enumeration but not to the list given: the slow way, not a throw.
+    MetricsRegistry metrics;
+    EnumCounters<Colour> colours(metrics, "seen_total", "colour",
+                                 std::array{Colour::red, Colour::green});
+    colours.increment(Colour::blue);
+    colours.increment(Colour::red);
+    CHECK(metrics.value("seen_total", {{"colour", "blue"}}) == 1);
+    CHECK(metrics.value("seen_total", {{"colour", "red"}}) == 1);
+}
