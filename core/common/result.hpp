@@ -5,6 +5,8 @@
 // kept for bugs: a port never throws for a service failure.
 #pragma once
 
+#include <array>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,15 @@ enum class ErrorKind {
     unknown_outcome,         // the request may or may not have taken effect (commit lost)
     permanent,               // any other error that retrying cannot fix
 };
+
+/// Every ErrorKind, in declaration order (EnumCounters counts by them).
+inline constexpr std::array kAllErrorKinds{
+    ErrorKind::transient,       ErrorKind::throttled,
+    ErrorKind::rate_limited,    ErrorKind::secondary_rate_limited,
+    ErrorKind::unauthorized,    ErrorKind::forbidden,
+    ErrorKind::not_found,       ErrorKind::conflict,
+    ErrorKind::invalid,         ErrorKind::capacity,
+    ErrorKind::unknown_outcome, ErrorKind::permanent};
 
 const char* to_string(ErrorKind kind);
 /// Whether retrying the same request can succeed.

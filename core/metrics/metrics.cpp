@@ -16,7 +16,7 @@ struct SortedLabels {
     std::array<MetricLabel, 8> items;
     std::size_t size = 0;
 
-    explicit SortedLabels(std::initializer_list<MetricLabel> labels) {
+    explicit SortedLabels(std::span<const MetricLabel> labels) {
         if (labels.size() > items.size())
             throw std::invalid_argument("a metric with more than 8 labels");
         std::copy(labels.begin(), labels.end(), items.begin());
@@ -82,7 +82,8 @@ MetricsRegistry::Located MetricsRegistry::find_or_add(std::string_view name,
 
 void MetricsRegistry::increment(std::string_view name, std::initializer_list<MetricLabel> labels,
                                 std::uint64_t by) {
-    const SortedLabels sorted(labels);  // first: a refused label set must not create a family
+    // first: a refused label set must not create a family
+    const SortedLabels sorted({labels.begin(), labels.size()});
     const std::uint64_t key = key_hash(name, sorted.view());
     const Located* hit = index_.find(key);
     if (hit != nullptr && hit->is(name, sorted.view())) {
@@ -95,7 +96,7 @@ void MetricsRegistry::increment(std::string_view name, std::initializer_list<Met
 }
 
 std::uint64_t& MetricsRegistry::counter(std::string_view name,
-                                        std::initializer_list<MetricLabel> labels) {
+                                        std::span<const MetricLabel> labels) {
     const SortedLabels sorted(labels);
     return *find_or_add(name, sorted.view()).value;
 }
@@ -109,14 +110,7 @@ MetricCounter::MetricCounter(MetricsRegistry& metrics, std::string_view name,
 }
 
 std::uint64_t& MetricCounter::find() {
-    switch (label_count_) {
-        case 0:
-            return metrics_->counter(name_, {});
-        case 1:
-            return metrics_->counter(name_, {labels_[0]});
-        default:
-            return metrics_->counter(name_, {labels_[0], labels_[1]});
-    }
+    return metrics_->counter(name_, {labels_.data(), label_count_});
 }
 
 const MetricsRegistry::Family* MetricsRegistry::family(std::string_view name) const {
@@ -129,7 +123,7 @@ std::uint64_t MetricsRegistry::value(std::string_view name,
     const Family* counters = family(name);
     if (counters == nullptr)
         return 0;
-    const SortedLabels sorted(labels);
+    const SortedLabels sorted({labels.begin(), labels.size()});
     const auto it = counters->find(sorted.view());
     return it == counters->end() ? 0 : it->second;
 }

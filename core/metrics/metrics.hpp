@@ -53,7 +53,7 @@ class MetricsRegistry {
                    std::uint64_t by = 1);
     /// The counter of `name` and `labels`, created at zero if absent. The reference lasts as long
     /// as the registry, unless the registry is assigned to (its counters live in map nodes).
-    std::uint64_t& counter(std::string_view name, std::initializer_list<MetricLabel> labels);
+    std::uint64_t& counter(std::string_view name, std::span<const MetricLabel> labels);
     std::uint64_t value(std::string_view name, std::initializer_list<MetricLabel> labels) const;
     /// Sum over every label set of `name`.
     std::uint64_t total(std::string_view name) const;
@@ -125,36 +125,45 @@ class MetricCounter {
 };
 
 /// A MetricCounter for each enumerator of `Enum`, under the label `label` whose value is the
-/// enumerator's name (`to_string`): a message's outcome, a lookup's result. `all` lists the
-/// enumerators in declaration order, from zero (checked: std::invalid_argument otherwise); one
-/// past its end (added to the enumeration later, not to the list) is counted the slow way.
+/// enumerator's name (`to_string`): a message's outcome, a lookup's result. Each counter may carry
+/// one more label, the same for all (`fixed`, e.g. which call; none when its key is empty). `all`
+/// lists the enumerators in declaration order, from zero (checked: std::invalid_argument
+/// otherwise); one past its end (added to the enumeration later, not to the list) is counted the
+/// slow way.
 template <typename Enum>
 class EnumCounters {
   public:
     template <std::size_t N>
     EnumCounters(MetricsRegistry& metrics, std::string_view name, std::string_view label,
-                 const std::array<Enum, N>& all)
-        : metrics_(&metrics), name_(name), label_(label) {
+                 const std::array<Enum, N>& all, MetricLabel fixed = {})
+        : metrics_(&metrics), name_(name), label_(label), fixed_(fixed) {
         counters_.reserve(N);
         for (std::size_t i = 0; i < N; ++i) {
             if (static_cast<std::size_t>(all[i]) != i)
                 throw std::invalid_argument("EnumCounters: enumerators not listed from zero");
-            counters_.emplace_back(metrics, name,
-                                   std::initializer_list<MetricLabel>{{label, to_string(all[i])}});
+            const MetricLabel own{label, to_string(all[i])};
+            if (fixed.first.empty())
+                counters_.emplace_back(metrics, name, std::initializer_list<MetricLabel>{own});
+            else
+                counters_.emplace_back(metrics, name,
+                                       std::initializer_list<MetricLabel>{own, fixed});
         }
     }
     void increment(Enum value) {
         const auto index = static_cast<std::size_t>(value);
         if (index < counters_.size())
             counters_[index].increment();
-        else
+        else if (fixed_.first.empty())
             metrics_->increment(name_, {{label_, to_string(value)}});
+        else
+            metrics_->increment(name_, {{label_, to_string(value)}, fixed_});
     }
 
   private:
     MetricsRegistry* metrics_;
     std::string_view name_;
     std::string_view label_;
+    MetricLabel fixed_;
     std::vector<MetricCounter> counters_;
 };
 
