@@ -78,6 +78,10 @@ struct SpawnedTaskPromise : Runtime::SpawnedLink {
         runtime.link(this);
     }
     ~SpawnedTaskPromise() { runtime.unlink(this); }
+    static void* operator new(std::size_t size) { return detail::allocate_frame(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept {
+        detail::release_frame(frame, size);
+    }
     struct Handle {
         using promise_type = SpawnedTaskPromise;
         std::coroutine_handle<SpawnedTaskPromise> h;

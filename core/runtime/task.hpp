@@ -15,6 +15,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/runtime/frame_pool.hpp"
+
 namespace scaleup {
 
 template <typename T = void>
@@ -34,6 +36,12 @@ struct PromiseBase {
         }
         void await_resume() noexcept {}
     };
+
+    // Frames come from the thread's pool of recently freed ones (frame_pool.hpp).
+    static void* operator new(std::size_t size) { return allocate_frame(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept {
+        release_frame(frame, size);
+    }
 
     std::suspend_always initial_suspend() noexcept { return {}; }
     FinalAwaiter final_suspend() noexcept { return {}; }
