@@ -28,6 +28,16 @@ constexpr std::size_t kClasses = 512;
 // live frames). Only a few dozen sizes occur, so a thread keeps at most a few megabytes.
 constexpr std::size_t kMaxKeptPerClass = 512;
 
+/// Back to the allocator, with its size where the compiler has sized deallocation (g++ always;
+/// clang 14 only with -fsized-deallocation).
+void free_block(void* block, [[maybe_unused]] std::size_t size) noexcept {
+#ifdef __cpp_sized_deallocation
+    ::operator delete(block, size);
+#else
+    ::operator delete(block);
+#endif
+}
+
 struct FreeFrame {
     FreeFrame* next;
 };
@@ -46,7 +56,7 @@ class ThreadFramePool {
         for (std::size_t c = 0; c < kClasses; ++c) {
             while (FreeFrame* frame = classes_[c].first) {
                 classes_[c].first = frame->next;
-                ::operator delete(frame, (c + 1) * kGranule);
+                free_block(frame, (c + 1) * kGranule);
             }
         }
     }
@@ -69,12 +79,12 @@ class ThreadFramePool {
     void give(void* block, std::size_t size) noexcept {
         const std::size_t c = class_of(size);
         if (c >= kClasses) {
-            ::operator delete(block, size);
+            free_block(block, size);
             return;
         }
         SizeClass& sizes = classes_[c];
         if (sizes.kept == kMaxKeptPerClass) {
-            ::operator delete(block, (c + 1) * kGranule);
+            free_block(block, (c + 1) * kGranule);
             return;
         }
         auto* frame = static_cast<FreeFrame*>(block);
@@ -116,8 +126,8 @@ bool frame_pool_enabled() noexcept {
     return false;
 }
 
-void release_frame(void* frame, std::size_t size) noexcept {
-    ::operator delete(frame, size);
+void release_frame(void* frame, std::size_t) noexcept {
+    ::operator delete(frame);
 }
 
 #endif

@@ -1,0 +1,92 @@
+// apps/small_block_cache.cpp, as linked into this test program (every program that links
+// mimalloc): the small block freed last is the next one of its class, whichever delete freed it;
+// classes never mix; blocks move between threads and go back when a thread ends.
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <cstring>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifdef SCALEUP_SMALL_BLOCK_CACHE
+
+namespace {
+/// A sized delete where the compiler has them (g++; clang 14 calls the unsized one).
+void delete_sized(void* block, [[maybe_unused]] std::size_t size) {
+#ifdef __cpp_sized_deallocation
+    ::operator delete(block, size);
+#else
+    ::operator delete(block);
+#endif
+}
+}  // namespace
+
+TEST_CASE("the small block freed last is the next one of its class, from either delete") {
+    void* first = ::operator new(40);  // class of 33 to 48 bytes
+    delete_sized(first, 40);
+    void* again = ::operator new(48);
+    CHECK(again == first);
+    ::operator delete(again);  // unsized: classed by the allocator's usable size
+    void* third = ::operator new(33);
+    CHECK(third == first);
+    std::memset(third, 0x5a, 48);  // the class's whole size is the block's
+    delete_sized(third, 33);
+}
+
+TEST_CASE("blocks of another class, of no class, or over the cap are never mixed up") {
+    void* small = ::operator new(16);
+    delete_sized(small, 16);
+    void* large = ::operator new(200);
+    CHECK(large != small);
+    std::memset(large, 0x11, 208);
+    delete_sized(large, 200);
+
+    void* big = ::operator new(4096);  // no class: mimalloc's own
+    std::memset(big, 0x22, 4096);
+    ::operator delete(big);
+    void* empty = ::operator new(0);
+    CHECK(empty != nullptr);
+    delete_sized(empty, std::size_t{0});
+
+    // More blocks than a class keeps: all distinct while live, all usable again after.
+    for (int round = 0; round < 2; ++round) {
+        std::vector<void*> blocks;
+        std::set<void*> distinct;
+        for (int i = 0; i < 1000; ++i) {
+            blocks.push_back(::operator new(64));
+            std::memset(blocks.back(), i & 0xff, 64);
+            distinct.insert(blocks.back());
+        }
+        CHECK(distinct.size() == blocks.size());
+        for (void* block : blocks)
+            delete_sized(block, 64);
+    }
+}
+
+TEST_CASE("blocks cross threads, and a thread's kept blocks go back when it ends") {
+    std::vector<std::string*> made_here;
+    for (int i = 0; i < 100; ++i)
+        made_here.push_back(new std::string(40, static_cast<char>('a' + i % 26)));
+    std::vector<std::string*> made_there;
+    std::thread worker([&] {
+        for (auto* text : made_here)
+            delete text;  // freed on another thread: kept there until it ends
+        for (int i = 0; i < 100; ++i)
+            made_there.push_back(new std::string(40, 'z'));
+    });
+    worker.join();
+    for (auto* text : made_there) {
+        CHECK(*text == std::string(40, 'z'));
+        delete text;
+    }
+}
+
+#else
+
+TEST_CASE("the small block cache is not linked into sanitizer builds") {
+    SUCCEED("blocks come from the sanitizer's allocator");
+}
+
+#endif
