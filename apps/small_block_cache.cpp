@@ -4,20 +4,22 @@
 // coroutine frames), most of them freed within a few events. mimalloc hands a freed block out
 // again only once the rest of its page is used, by when it has left the cache: reading the free
 // block's link was half of `operator new`'s time in a profile of a seed. Here each thread keeps
-// its freed blocks of up to 256 bytes on a list per 16-byte size class and hands out the one freed
-// last, still in the cache (as glibc's tcache does). Cachegrind over two exploration seeds:
-// first-level misses 4.88 M -> 4.56 M, last-level 1.27 M -> 1.17 M (docs/benchmarks.md).
+// its freed blocks of up to 4 KiB on a list per size class and hands out the one freed last,
+// still in the cache (as glibc's tcache does). Cachegrind over two exploration seeds: first-level
+// misses 4.88 M -> 4.40 M, last-level 1.27 M -> 1.11 M (docs/benchmarks.md).
 //
 // Rules that keep it correct:
 // - every block it hands out comes from mimalloc with its class's whole size, so any block on a
 //   class's list holds that class's size, whichever of the deletes returned it: a sized delete
 //   names the size asked for (same class), an unsized one is classed by mimalloc's usable size;
-// - at most 256 blocks per class stay on a thread's list (1 MiB at most), the rest go back to
-//   mimalloc; a thread's lists go back when it ends, and blocks freed after that go straight back;
+// - at most 64 KiB of blocks per class stay on a thread's lists (2 MiB in all), the rest go back
+//   to mimalloc; a thread's lists go back when it ends, and blocks freed after that go straight
+//   back;
 // - the aligned forms are mimalloc's own (an aligned block is freed by an aligned delete).
 // Which memory a block gets never changes what a simulation does: nothing is ordered by address.
 // The root CMakeLists.txt adds this file to every program that links mimalloc (never with the
 // sanitizers), and defines SCALEUP_SMALL_BLOCK_CACHE for its tests.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -26,9 +28,52 @@
 
 namespace {
 
+// Classes: every 16 bytes up to 256, then four to each doubling up to 4 KiB (320, 384, 448, 512,
+// 640, ... 4096: mimalloc's own bins there), so a class's blocks differ by at most a fifth.
 constexpr std::size_t kGranule = 16;
-constexpr std::size_t kClasses = 16;  // 16, 32, ... 256 bytes
-constexpr std::uint32_t kMaxKeptPerClass = 256;
+constexpr std::size_t kFineClasses = 16;  // 16, 32, ... 256 bytes
+constexpr std::size_t kClasses = kFineClasses + 16;
+constexpr std::size_t kLargestBlock = 4096;
+// A class keeps at most 64 KiB (256 blocks of up to 256 bytes, 16 of 4 KiB): 2 MiB a thread.
+constexpr std::size_t kMaxKeptBytesPerClass = 64 * 1024;
+
+/// The smallest class holding `size` bytes; kClasses for 0 and for sizes over kLargestBlock.
+constexpr std::size_t class_of_request(std::size_t size) noexcept {
+    if (size == 0 || size > kLargestBlock)
+        return kClasses;
+    if (size <= kFineClasses * kGranule)
+        return (size - 1) / kGranule;
+    const std::size_t below = size - 1;
+    const int doubling = std::bit_width(below) - 1;  // 8 for 257..512
+    const std::size_t quarter = (below >> (doubling - 2)) & 3;
+    return kFineClasses + static_cast<std::size_t>(doubling - 8) * 4 + quarter;
+}
+
+/// The size of a class's blocks.
+constexpr std::size_t class_size(std::size_t c) noexcept {
+    if (c < kFineClasses)
+        return (c + 1) * kGranule;
+    const std::size_t doubling = 8 + (c - kFineClasses) / 4;
+    const std::size_t quarter = (c - kFineClasses) % 4;
+    return (5 + quarter) << (doubling - 2);
+}
+
+static_assert(class_of_request(256) == 15 && class_size(15) == 256);
+static_assert(class_of_request(257) == 16 && class_size(16) == 320);
+static_assert(class_of_request(320) == 16 && class_of_request(321) == 17);
+static_assert(class_of_request(4096) == kClasses - 1 && class_size(kClasses - 1) == 4096);
+static_assert(class_of_request(4097) == kClasses);
+
+/// The largest class whose blocks fit in `usable` bytes; kClasses when none does or the block is
+/// larger than any class.
+constexpr std::size_t class_of_block(std::size_t usable) noexcept {
+    if (usable < kGranule || usable > kLargestBlock)
+        return kClasses;
+    const std::size_t c = class_of_request(usable);
+    return class_size(c) == usable ? c : c - 1;
+}
+
+static_assert(class_of_block(160) == 9 && class_of_block(170) == 9 && class_of_block(330) == 16);
 
 struct FreeBlock {
     FreeBlock* next;
@@ -38,7 +83,7 @@ struct FreeBlock {
 // constructor. The flusher below empties it when the thread ends.
 struct ThreadLists {
     FreeBlock* first[kClasses];
-    std::uint32_t kept[kClasses];
+    std::size_t kept_bytes[kClasses];
     bool flush_registered;
     bool closed;  // the thread is ending: blocks go straight back to mimalloc
 };
@@ -56,7 +101,7 @@ struct Flusher {
                 lists.first[c] = block->next;
                 mi_free(block);
             }
-            lists.kept[c] = 0;
+            lists.kept_bytes[c] = 0;
         }
     }
 };
@@ -67,21 +112,16 @@ void register_flush() {
     lists.flush_registered = true;
 }
 
-/// The class of a request of `size` bytes; kClasses or more for sizes no class holds (and for 0).
-std::size_t class_of_request(std::size_t size) noexcept {
-    return (size - 1) / kGranule;  // 0 wraps to the largest value: not cached
-}
-
 void* take(std::size_t size) {
     const std::size_t c = class_of_request(size);
     if (c >= kClasses)
         return mi_new(size);
     if (FreeBlock* block = lists.first[c]) {
         lists.first[c] = block->next;
-        --lists.kept[c];
+        lists.kept_bytes[c] -= class_size(c);
         return block;
     }
-    return mi_new((c + 1) * kGranule);
+    return mi_new(class_size(c));
 }
 
 void* take_nothrow(std::size_t size) noexcept {
@@ -93,7 +133,8 @@ void* take_nothrow(std::size_t size) noexcept {
 }
 
 void keep(void* block, std::size_t c) noexcept {
-    if (c >= kClasses || lists.kept[c] == kMaxKeptPerClass || lists.closed) {
+    if (c >= kClasses || lists.kept_bytes[c] + class_size(c) > kMaxKeptBytesPerClass ||
+        lists.closed) {
         mi_free(block);
         return;
     }
@@ -102,19 +143,13 @@ void keep(void* block, std::size_t c) noexcept {
     auto* free_block = static_cast<FreeBlock*>(block);
     free_block->next = lists.first[c];
     lists.first[c] = free_block;
-    ++lists.kept[c];
+    lists.kept_bytes[c] += class_size(c);
 }
 
 void give_unsized(void* block) noexcept {
     if (block == nullptr)
         return;
-    // The largest class the block holds whole.
-    const std::size_t usable = mi_usable_size(block);
-    if (usable < kGranule || usable > kClasses * kGranule) {
-        mi_free(block);
-        return;
-    }
-    keep(block, usable / kGranule - 1);
+    keep(block, class_of_block(mi_usable_size(block)));
 }
 
 void give_sized(void* block, std::size_t size) noexcept {

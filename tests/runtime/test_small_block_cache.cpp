@@ -43,8 +43,20 @@ TEST_CASE("blocks of another class, of no class, or over the cap are never mixed
     std::memset(large, 0x11, 208);
     delete_sized(large, 200);
 
-    void* big = ::operator new(4096);  // no class: mimalloc's own
-    std::memset(big, 0x22, 4096);
+    // Above 256 bytes, four classes to a doubling: 1,000 and 1,024 bytes share one, 1,025 does not.
+    void* kilobyte = ::operator new(1000);
+    delete_sized(kilobyte, 1000);
+    void* same_class = ::operator new(1024);
+    CHECK(same_class == kilobyte);
+    std::memset(same_class, 0x33, 1024);
+    ::operator delete(same_class);
+    void* next_class = ::operator new(1025);
+    CHECK(next_class != kilobyte);
+    std::memset(next_class, 0x44, 1025);
+    delete_sized(next_class, 1025);
+
+    void* big = ::operator new(8192);  // no class: mimalloc's own
+    std::memset(big, 0x22, 8192);
     ::operator delete(big);
     void* empty = ::operator new(0);
     CHECK(empty != nullptr);
