@@ -33,7 +33,7 @@ Task<BatchResult> BatchHandler::handle(std::vector<QueueMessage> batch, Instant 
     Items items;
     items.reserve(batch.size());
     for (auto& message : batch)
-        items.push_back(Item{std::move(message), {}, {}, {}, {}, {}, {}, false});
+        items.push_back(Item{std::move(message), {}, {}, {}, {}, {}, {}, false, {}});
     if (rt_.tracing()) {
         rt_.tracef("consumer", "batch_start", FMT_COMPILE("messages={} deadline={}"), items.size(),
                    format_instant(deadline));
@@ -77,7 +77,7 @@ Task<void> BatchHandler::process(Items& items, Instant until) {
         const Item& item = items[i];
         if (item.outcome || item.primary)
             continue;
-        groups[{runner_owner(*item.job).key(), normalise_labels(item.job->labels)}].push_back(i);
+        groups[{runner_owner(*item.job).key(), item.label_set}].push_back(i);
     }
     for (auto& [key, members] : groups) {
         if (rt_.now() >= until)
@@ -103,10 +103,11 @@ void BatchHandler::parse_and_filter(Items& items) {
             item.detail = e.what();
             continue;
         }
+        item.label_set = normalise_labels(item.job->labels);
         if (config_.org_runners && item.job->owner_type != "Organization") {
             item.outcome = MessageOutcome::not_organization;
             item.detail = "organization runners are configured; the owner is a user";
-        } else if (!serves_labels(*item.job)) {
+        } else if (!serves_labels(item.label_set)) {
             item.outcome = MessageOutcome::no_matching_labels;
             item.detail =
                 fmt::format(FMT_COMPILE("labels [{}] not served by the pool [{}]"),
@@ -340,10 +341,10 @@ RunnerOwner BatchHandler::runner_owner(const JobMessage& job) const {
     return config_.org_runners ? RunnerOwner{job.owner, ""} : RunnerOwner{job.owner, job.repo};
 }
 
-bool BatchHandler::serves_labels(const JobMessage& job) const {
+bool BatchHandler::serves_labels(const std::vector<std::string>& label_set) const {
     // A runner takes a job when it has every label the job asks for.
-    const auto wanted = normalise_labels(job.labels);
-    return std::includes(pool_labels_.begin(), pool_labels_.end(), wanted.begin(), wanted.end());
+    return std::includes(pool_labels_.begin(), pool_labels_.end(), label_set.begin(),
+                         label_set.end());
 }
 
 std::string BatchHandler::new_reservation_id() {

@@ -79,6 +79,7 @@ class BatchHandler {
         std::optional<std::size_t> primary;             // duplicate of this item's job
         std::optional<std::string> dead_letter_reason;  // to send before acknowledging
         bool dead_letter_sent = false;
+        std::vector<std::string> label_set;  // the job's labels normalised, once parsed
     };
     using Items = std::vector<Item>;
     using Members = std::vector<std::size_t>;
@@ -108,7 +109,8 @@ class BatchHandler {
     void classify_shortfall(Items& items, const Members& unserved, const LaunchResult& launch);
     Duration backoff_delay(const Item& item);
     RunnerOwner runner_owner(const JobMessage& job) const;
-    bool serves_labels(const JobMessage& job) const;
+    /// Whether the pool has every label of `label_set` (normalised labels).
+    bool serves_labels(const std::vector<std::string>& label_set) const;
     std::string new_reservation_id();
 
     Runtime& rt_;

@@ -140,6 +140,9 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
         std::optional<Instant> started_at;
         std::optional<Instant> completed_at;
         std::int64_t runner_id = 0;  // its runner's name is in runners()
+        // Given out when its first webhook is written (0 until then), and never changed.
+        std::int64_t owner_id = 0;
+        std::int64_t repository_id = 0;
     };
 
     struct RunnerRecord {
@@ -376,7 +379,7 @@ class SimulatedGitHub final : public GitHubPort, public RunnerService {
     Task<void> expire_queued_jobs();
 
     // webhooks (simulated_github_webhooks.cpp)
-    void emit(const JobRecord& job, const char* action);
+    void emit(JobRecord& job, const char* action);
     Task<void> deliver(std::size_t payload, bool redelivery);
     /// The request GitHub sends for a payload: its body, signed, and the headers.
     WebhookDelivery request_of(const WebhookPayload& payload);

@@ -84,7 +84,7 @@ Identifier SimulatedGitHub::new_guid() {
 
 // ---- sending ------------------------------------------------------------------------------------
 
-void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
+void SimulatedGitHub::emit(JobRecord& job, const char* action) {
     WebhookPayload payload;
     payload.guid = new_guid();
     payload.action = action;
@@ -97,9 +97,15 @@ void SimulatedGitHub::emit(const JobRecord& job, const char* action) {
     payload.completed_at = job.completed_at;
     payload.runner_id = job.runner_id;
     // Ids are given out the first time an account or repository is seen: now, not at delivery.
-    payload.owner_id = account_id(job.owner);
+    // A job keeps them from its first webhook (looking them up built a key and searched two maps
+    // at each of its three webhooks).
+    if (job.owner_id == 0) {
+        job.owner_id = account_id(job.owner);
+        job.repository_id = repository_id(job.owner, job.repo);
+    }
+    payload.owner_id = job.owner_id;
     payload.owner_is_organization = account_type(job.owner) == AccountType::organization;
-    payload.repository_id = repository_id(job.owner, job.repo);
+    payload.repository_id = job.repository_id;
     payloads_.push_back(std::move(payload));
     rt_.spawn(deliver(payloads_.size() - 1, false));
 }
