@@ -12,7 +12,7 @@
 // - every block it hands out comes from mimalloc with its class's whole size, so any block on a
 //   class's list holds that class's size, whichever of the deletes returned it: a sized delete
 //   names the size asked for (same class), an unsized one is classed by mimalloc's usable size;
-// - at most 64 KiB of blocks per class stay on a thread's lists (2 MiB in all), the rest go back
+// - at most 64 KiB of blocks per class stay on a thread's lists (1.75 MiB in all), the rest go back
 //   to mimalloc; a thread's lists go back when it ends, and blocks freed after that go straight
 //   back;
 // - the aligned forms are mimalloc's own (an aligned block is freed by an aligned delete).
@@ -28,13 +28,15 @@
 
 namespace {
 
-// Classes: every 16 bytes up to 256, then four to each doubling up to 4 KiB (320, 384, 448, 512,
-// 640, ... 4096: mimalloc's own bins there), so a class's blocks differ by at most a fifth.
+// Classes: every 16 bytes up to 128, then four to each doubling up to 4 KiB (160, 192, 224, 256,
+// 320, ... 4096): each is one of mimalloc's bins, so a block's usable size is its class's size and
+// an unsized delete (clang 14 has no sized ones) files it back in its own class. A class's blocks
+// are at most a fifth larger than asked for.
 constexpr std::size_t kGranule = 16;
-constexpr std::size_t kFineClasses = 16;  // 16, 32, ... 256 bytes
-constexpr std::size_t kClasses = kFineClasses + 16;
+constexpr std::size_t kFineClasses = 8;  // 16, 32, ... 128 bytes
+constexpr std::size_t kClasses = kFineClasses + 20;
 constexpr std::size_t kLargestBlock = 4096;
-// A class keeps at most 64 KiB (256 blocks of up to 256 bytes, 16 of 4 KiB): 2 MiB a thread.
+// A class keeps at most 64 KiB (1,024 blocks of 64 bytes, 16 of 4 KiB): 1.75 MiB a thread.
 constexpr std::size_t kMaxKeptBytesPerClass = 64 * 1024;
 
 /// The smallest class holding `size` bytes; kClasses for 0 and for sizes over kLargestBlock.
@@ -44,23 +46,24 @@ constexpr std::size_t class_of_request(std::size_t size) noexcept {
     if (size <= kFineClasses * kGranule)
         return (size - 1) / kGranule;
     const std::size_t below = size - 1;
-    const int doubling = std::bit_width(below) - 1;  // 8 for 257..512
+    const int doubling = std::bit_width(below) - 1;  // 7 for 129..256
     const std::size_t quarter = (below >> (doubling - 2)) & 3;
-    return kFineClasses + static_cast<std::size_t>(doubling - 8) * 4 + quarter;
+    return kFineClasses + static_cast<std::size_t>(doubling - 7) * 4 + quarter;
 }
 
 /// The size of a class's blocks.
 constexpr std::size_t class_size(std::size_t c) noexcept {
     if (c < kFineClasses)
         return (c + 1) * kGranule;
-    const std::size_t doubling = 8 + (c - kFineClasses) / 4;
+    const std::size_t doubling = 7 + (c - kFineClasses) / 4;
     const std::size_t quarter = (c - kFineClasses) % 4;
     return (5 + quarter) << (doubling - 2);
 }
 
-static_assert(class_of_request(256) == 15 && class_size(15) == 256);
-static_assert(class_of_request(257) == 16 && class_size(16) == 320);
-static_assert(class_of_request(320) == 16 && class_of_request(321) == 17);
+static_assert(class_of_request(128) == 7 && class_size(7) == 128);
+static_assert(class_of_request(129) == 8 && class_size(8) == 160);
+static_assert(class_of_request(256) == 11 && class_size(11) == 256);
+static_assert(class_of_request(257) == 12 && class_size(12) == 320);
 static_assert(class_of_request(4096) == kClasses - 1 && class_size(kClasses - 1) == 4096);
 static_assert(class_of_request(4097) == kClasses);
 
@@ -73,7 +76,7 @@ constexpr std::size_t class_of_block(std::size_t usable) noexcept {
     return class_size(c) == usable ? c : c - 1;
 }
 
-static_assert(class_of_block(160) == 9 && class_of_block(170) == 9 && class_of_block(330) == 16);
+static_assert(class_of_block(160) == 8 && class_of_block(170) == 8 && class_of_block(330) == 12);
 
 struct FreeBlock {
     FreeBlock* next;

@@ -1,6 +1,6 @@
 #include "core/runtime/frame_pool.hpp"
 
-#include <array>
+#include <cstdint>
 #include <new>
 
 namespace scaleup::detail {
@@ -20,17 +20,17 @@ namespace scaleup::detail {
 
 namespace {
 
-// Sizes are rounded up to 16 bytes (as the allocator aligns them anyway); frames above 4 KiB (none
-// in a seed) go to the allocator.
-constexpr std::size_t kGranule = 8;
-constexpr std::size_t kClasses = 512;
-// Enough for the frames a burst of activity frees (a seed's busiest class peaks at a few hundred
-// live frames). Only a few dozen sizes occur, so a thread keeps at most a few megabytes.
-constexpr std::size_t kMaxKeptPerClass = 512;
+// One class per 8 bytes of frame size (a class's frames are all the same size); frames above
+// 4 KiB (none in a seed) go to the allocator.
+constexpr std::size_t kFrameGranule = 8;
+constexpr std::size_t kFrameClasses = 512;
+// Enough for the frames a burst of activity frees (a seed's busiest size peaks at a few hundred
+// live frames); only a few dozen sizes occur, so a thread keeps a few megabytes at most.
+constexpr std::size_t kMaxKeptBytesPerFrameClass = 64 * 1024;
 
 /// Back to the allocator, with its size where the compiler has sized deallocation (g++ always;
 /// clang 14 only with -fsized-deallocation).
-void free_block(void* block, [[maybe_unused]] std::size_t size) noexcept {
+void free_frame_block(void* block, [[maybe_unused]] std::size_t size) noexcept {
 #ifdef __cpp_sized_deallocation
     ::operator delete(block, size);
 #else
@@ -42,78 +42,74 @@ struct FreeFrame {
     FreeFrame* next;
 };
 
-struct SizeClass {
-    FreeFrame* first = nullptr;
-    std::size_t kept = 0;
+// Plain data, zero-initialised: reaching it costs no guard. The flusher below empties it when the
+// thread ends; frames freed after that (by a later destructor) go straight back to the allocator.
+struct ThreadFrameLists {
+    FreeFrame* first[kFrameClasses];
+    std::uint32_t kept_bytes[kFrameClasses];
+    bool flush_registered;
+    bool closed;
 };
 
-class ThreadFramePool {
-  public:
-    ThreadFramePool() = default;
-    ThreadFramePool(const ThreadFramePool&) = delete;
-    ThreadFramePool& operator=(const ThreadFramePool&) = delete;
-    ~ThreadFramePool() {
-        for (std::size_t c = 0; c < kClasses; ++c) {
-            while (FreeFrame* frame = classes_[c].first) {
-                classes_[c].first = frame->next;
-                free_block(frame, (c + 1) * kGranule);
+thread_local ThreadFrameLists frame_lists;
+
+struct FrameListsFlusher {
+    FrameListsFlusher() = default;
+    FrameListsFlusher(const FrameListsFlusher&) = delete;
+    FrameListsFlusher& operator=(const FrameListsFlusher&) = delete;
+    ~FrameListsFlusher() {
+        frame_lists.closed = true;
+        for (std::size_t c = 0; c < kFrameClasses; ++c) {
+            while (FreeFrame* frame = frame_lists.first[c]) {
+                frame_lists.first[c] = frame->next;
+                free_frame_block(frame, (c + 1) * kFrameGranule);
             }
+            frame_lists.kept_bytes[c] = 0;
         }
     }
-
-    static std::size_t class_of(std::size_t size) noexcept { return (size - 1) / kGranule; }
-
-    void* take(std::size_t size) {
-        const std::size_t c = class_of(size);
-        if (c >= kClasses)
-            return ::operator new(size);
-        SizeClass& sizes = classes_[c];
-        if (FreeFrame* frame = sizes.first) {
-            sizes.first = frame->next;
-            --sizes.kept;
-            return frame;
-        }
-        return ::operator new((c + 1) * kGranule);
-    }
-
-    void give(void* block, std::size_t size) noexcept {
-        const std::size_t c = class_of(size);
-        if (c >= kClasses) {
-            free_block(block, size);
-            return;
-        }
-        SizeClass& sizes = classes_[c];
-        if (sizes.kept == kMaxKeptPerClass) {
-            free_block(block, (c + 1) * kGranule);
-            return;
-        }
-        auto* frame = static_cast<FreeFrame*>(block);
-        frame->next = sizes.first;
-        sizes.first = frame;
-        ++sizes.kept;
-    }
-
-  private:
-    std::array<SizeClass, kClasses> classes_{};
 };
 
-ThreadFramePool& this_thread_pool() {
-    thread_local ThreadFramePool pool;
-    return pool;
+void register_frame_flush() {
+    thread_local FrameListsFlusher flusher;  // constructed here, destroyed when the thread ends
+    (void)flusher;
+    frame_lists.flush_registered = true;
 }
 
 }  // namespace
 
 void* allocate_frame(std::size_t size) {
-    return this_thread_pool().take(size);
+    const std::size_t c = (size - 1) / kFrameGranule;
+    if (size == 0 || c >= kFrameClasses)
+        return ::operator new(size);
+    if (FreeFrame* frame = frame_lists.first[c]) {
+        frame_lists.first[c] = frame->next;
+        frame_lists.kept_bytes[c] -= static_cast<std::uint32_t>((c + 1) * kFrameGranule);
+        return frame;
+    }
+    return ::operator new((c + 1) * kFrameGranule);
+}
+
+void release_frame(void* frame, std::size_t size) noexcept {
+    const std::size_t c = (size - 1) / kFrameGranule;
+    if (size == 0 || c >= kFrameClasses) {
+        free_frame_block(frame, size);
+        return;
+    }
+    const std::size_t bytes = (c + 1) * kFrameGranule;
+    if (frame_lists.closed || frame_lists.kept_bytes[c] + bytes > kMaxKeptBytesPerFrameClass) {
+        free_frame_block(frame, bytes);
+        return;
+    }
+    if (!frame_lists.flush_registered)
+        register_frame_flush();
+    auto* free_frame = static_cast<FreeFrame*>(frame);
+    free_frame->next = frame_lists.first[c];
+    frame_lists.first[c] = free_frame;
+    frame_lists.kept_bytes[c] += static_cast<std::uint32_t>(bytes);
 }
 
 bool frame_pool_enabled() noexcept {
     return true;
-}
-
-void release_frame(void* frame, std::size_t size) noexcept {
-    this_thread_pool().give(frame, size);
 }
 
 #else
@@ -122,12 +118,12 @@ void* allocate_frame(std::size_t size) {
     return ::operator new(size);
 }
 
-bool frame_pool_enabled() noexcept {
-    return false;
-}
-
 void release_frame(void* frame, std::size_t) noexcept {
     ::operator delete(frame);
+}
+
+bool frame_pool_enabled() noexcept {
+    return false;
 }
 
 #endif

@@ -6,10 +6,14 @@
 // cache, and reading the free block's link was half of `operator new`'s time in a seed's profile.
 // The pool gives back the frame of the same size freed last, still in the cache.
 //
-// One pool per thread (a frame is freed on the thread that runs its coroutine's last step), capped
-// per size, returned to the allocator when the thread ends. Which memory a frame gets never changes
-// what a simulation does: nothing is ordered or decided by address. Under AddressSanitizer the pool
-// is bypassed, so that a frame used after it was freed is still reported.
+// One pool per thread (a frame is freed on the thread that runs its coroutine's last step), at most
+// 64 KiB of frames per size, returned to the allocator when the thread ends; a frame freed after
+// that goes straight back. Which memory a frame gets never changes what a simulation does: nothing
+// is ordered or decided by address. Under AddressSanitizer the pool is bypassed, so that a frame
+// used after it was freed is still reported. It sits in front of the programs' small block cache
+// (apps/small_block_cache.cpp), which would take frames too, and still pays: without it two seeds
+// cost 18.6 M more instructions (that path is longer) for 9 % fewer first-level misses, and ten
+// alternating wall-time pairs came out at a median of 1.03.
 #pragma once
 
 #include <cstddef>
