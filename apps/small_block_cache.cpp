@@ -6,7 +6,7 @@
 // block's link was half of `operator new`'s time in a profile of a seed. Here each thread keeps
 // its freed blocks of up to 4 KiB on a list per size class and hands out the one freed last,
 // still in the cache (as glibc's tcache does). Cachegrind over two exploration seeds: first-level
-// misses 4.88 M -> 4.40 M, last-level 1.27 M -> 1.11 M (docs/benchmarks.md).
+// misses 4.88 M -> 4.44 M, last-level 1.27 M -> 1.11 M (docs/benchmarks.md).
 //
 // Rules that keep it correct:
 // - every block it hands out comes from mimalloc with its class's whole size, so any block on a
