@@ -19,6 +19,7 @@
 // Which memory a block gets never changes what a simulation does: nothing is ordered by address.
 // The root CMakeLists.txt adds this file to every program that links mimalloc (never with the
 // sanitizers), and defines SCALEUP_SMALL_BLOCK_CACHE for its tests.
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,30 @@ static_assert(class_of_request(256) == 11 && class_size(11) == 256);
 static_assert(class_of_request(257) == 12 && class_size(12) == 320);
 static_assert(class_of_request(4096) == kClasses - 1 && class_size(kClasses - 1) == 4096);
 static_assert(class_of_request(4097) == kClasses);
+
+// The hot path reads tables, not the arithmetic above: operator new and delete run a few hundred
+// thousand times a seed, and the arithmetic cost more instructions than the coroutine frame pool's
+// plain division (docs/benchmarks.md).
+constexpr auto kClassSizes = [] {
+    std::array<std::uint32_t, kClasses> sizes{};
+    for (std::size_t c = 0; c < kClasses; ++c)
+        sizes[c] = static_cast<std::uint32_t>(class_size(c));
+    return sizes;
+}();
+// The class of a request, by its size in 16-byte granules rounded up (every class size is a
+// multiple of 16): entry 0 (size 0) is no class.
+constexpr auto kClassOfGranules = [] {
+    std::array<std::uint8_t, kLargestBlock / kGranule + 1> classes{};
+    for (std::size_t g = 0; g < classes.size(); ++g)
+        classes[g] = static_cast<std::uint8_t>(class_of_request(g * kGranule));
+    return classes;
+}();
+static_assert(kClassOfGranules[0] == kClasses && kClassOfGranules[9] == 8);
+
+/// class_of_request, from the table.
+std::size_t class_of(std::size_t size) noexcept {
+    return size > kLargestBlock ? kClasses : kClassOfGranules[(size + kGranule - 1) / kGranule];
+}
 
 /// The largest class whose blocks fit in `usable` bytes; kClasses when none does or the block is
 /// larger than any class.
@@ -116,15 +141,15 @@ void register_flush() {
 }
 
 void* take(std::size_t size) {
-    const std::size_t c = class_of_request(size);
+    const std::size_t c = class_of(size);
     if (c >= kClasses)
         return mi_new(size);
     if (FreeBlock* block = lists.first[c]) {
         lists.first[c] = block->next;
-        lists.kept_bytes[c] -= class_size(c);
+        lists.kept_bytes[c] -= kClassSizes[c];
         return block;
     }
-    return mi_new(class_size(c));
+    return mi_new(kClassSizes[c]);
 }
 
 void* take_nothrow(std::size_t size) noexcept {
@@ -136,7 +161,7 @@ void* take_nothrow(std::size_t size) noexcept {
 }
 
 void keep(void* block, std::size_t c) noexcept {
-    if (c >= kClasses || lists.kept_bytes[c] + class_size(c) > kMaxKeptBytesPerClass ||
+    if (c >= kClasses || lists.kept_bytes[c] + kClassSizes[c] > kMaxKeptBytesPerClass ||
         lists.closed) {
         mi_free(block);
         return;
@@ -146,7 +171,7 @@ void keep(void* block, std::size_t c) noexcept {
     auto* free_block = static_cast<FreeBlock*>(block);
     free_block->next = lists.first[c];
     lists.first[c] = free_block;
-    lists.kept_bytes[c] += class_size(c);
+    lists.kept_bytes[c] += kClassSizes[c];
 }
 
 void give_unsized(void* block) noexcept {
@@ -162,7 +187,7 @@ void give_sized(void* block, std::size_t size) noexcept {
         give_unsized(block);
         return;
     }
-    keep(block, class_of_request(size));
+    keep(block, class_of(size));
 }
 
 }  // namespace

@@ -118,8 +118,12 @@ void* allocate_frame(std::size_t size) {
     return ::operator new(size);
 }
 
-void release_frame(void* frame, std::size_t) noexcept {
+void release_frame(void* frame, [[maybe_unused]] std::size_t size) noexcept {
+#ifdef __cpp_sized_deallocation
+    ::operator delete(frame, size);
+#else
     ::operator delete(frame);
+#endif
 }
 
 bool frame_pool_enabled() noexcept {

@@ -11,9 +11,9 @@
 // that goes straight back. Which memory a frame gets never changes what a simulation does: nothing
 // is ordered or decided by address. Under AddressSanitizer the pool is bypassed, so that a frame
 // used after it was freed is still reported. It sits in front of the programs' small block cache
-// (apps/small_block_cache.cpp), which would take frames too, and still pays: without it two seeds
-// cost 18.6 M more instructions (that path is longer) for 9 % fewer first-level misses, and ten
-// alternating wall-time pairs came out at a median of 1.03.
+// (apps/small_block_cache.cpp), which would take frames too, and still pays on the wall clock:
+// without it a seed has a tenth fewer simulated first-level misses, yet two runs of ten
+// alternating pairs came out at medians of 1.02 and 1.03 (docs/benchmarks.md).
 #pragma once
 
 #include <cstddef>
