@@ -16,6 +16,19 @@ namespace scaleup::detail {
 #define SCALEUP_FRAME_POOL 1
 #endif
 
+namespace {
+/// Back to the allocator, with its size where the compiler has sized deallocation (g++ always;
+/// clang 14 only with -fsized-deallocation).
+void free_frame_block(void* block, [[maybe_unused]] std::size_t size) noexcept {
+#ifdef __cpp_sized_deallocation
+    ::operator delete(block, size);
+#else
+    ::operator delete(block);
+#endif
+}
+
+}  // namespace
+
 #if SCALEUP_FRAME_POOL
 
 namespace {
@@ -27,16 +40,6 @@ constexpr std::size_t kFrameClasses = 512;
 // Enough for the frames a burst of activity frees (a seed's busiest size peaks at a few hundred
 // live frames); only a few dozen sizes occur, so a thread keeps a few megabytes at most.
 constexpr std::size_t kMaxKeptBytesPerFrameClass = 64 * 1024;
-
-/// Back to the allocator, with its size where the compiler has sized deallocation (g++ always;
-/// clang 14 only with -fsized-deallocation).
-void free_frame_block(void* block, [[maybe_unused]] std::size_t size) noexcept {
-#ifdef __cpp_sized_deallocation
-    ::operator delete(block, size);
-#else
-    ::operator delete(block);
-#endif
-}
 
 struct FreeFrame {
     FreeFrame* next;
@@ -118,12 +121,8 @@ void* allocate_frame(std::size_t size) {
     return ::operator new(size);
 }
 
-void release_frame(void* frame, [[maybe_unused]] std::size_t size) noexcept {
-#ifdef __cpp_sized_deallocation
-    ::operator delete(frame, size);
-#else
-    ::operator delete(frame);
-#endif
+void release_frame(void* frame, std::size_t size) noexcept {
+    free_frame_block(frame, size);
 }
 
 bool frame_pool_enabled() noexcept {
