@@ -27,6 +27,8 @@
 
 #include <mimalloc.h>
 
+#include "core/runtime/thread_free_lists.hpp"
+
 namespace {
 
 // Classes: every 16 bytes up to 128, then four to each doubling up to 4 KiB (160, 192, 224, 256,
@@ -103,52 +105,20 @@ constexpr std::size_t class_of_block(std::size_t usable) noexcept {
 
 static_assert(class_of_block(160) == 8 && class_of_block(170) == 8 && class_of_block(330) == 12);
 
-struct FreeBlock {
-    FreeBlock* next;
+struct BlockLayout {
+    static constexpr std::size_t kClasses = ::kClasses;
+    static constexpr std::size_t kMaxKeptBytesPerClass = ::kMaxKeptBytesPerClass;
+    static std::size_t class_size(std::size_t c) noexcept { return kClassSizes[c]; }
+    static void release(void* block, std::size_t) noexcept { mi_free(block); }
 };
-
-// Plain data, zero-initialised: reaching it costs no guard, unlike a thread_local with a
-// constructor. The flusher below empties it when the thread ends.
-struct ThreadLists {
-    FreeBlock* first[kClasses];
-    std::size_t kept_bytes[kClasses];
-    bool flush_registered;
-    bool closed;  // the thread is ending: blocks go straight back to mimalloc
-};
-
-thread_local ThreadLists lists;
-
-struct Flusher {
-    Flusher() = default;
-    Flusher(const Flusher&) = delete;
-    Flusher& operator=(const Flusher&) = delete;
-    ~Flusher() {
-        lists.closed = true;
-        for (std::size_t c = 0; c < kClasses; ++c) {
-            while (FreeBlock* block = lists.first[c]) {
-                lists.first[c] = block->next;
-                mi_free(block);
-            }
-            lists.kept_bytes[c] = 0;
-        }
-    }
-};
-
-void register_flush() {
-    thread_local Flusher flusher;  // constructed here, destroyed when the thread ends
-    (void)flusher;
-    lists.flush_registered = true;
-}
+using Lists = scaleup::detail::ThreadFreeLists<BlockLayout>;
 
 void* take(std::size_t size) {
     const std::size_t c = class_of(size);
     if (c >= kClasses)
         return mi_new(size);
-    if (FreeBlock* block = lists.first[c]) {
-        lists.first[c] = block->next;
-        lists.kept_bytes[c] -= kClassSizes[c];
+    if (void* block = Lists::take(c))
         return block;
-    }
     return mi_new(kClassSizes[c]);
 }
 
@@ -161,17 +131,10 @@ void* take_nothrow(std::size_t size) noexcept {
 }
 
 void keep(void* block, std::size_t c) noexcept {
-    if (c >= kClasses || lists.kept_bytes[c] + kClassSizes[c] > kMaxKeptBytesPerClass ||
-        lists.closed) {
+    if (c >= kClasses)
         mi_free(block);
-        return;
-    }
-    if (!lists.flush_registered)
-        register_flush();
-    auto* free_block = static_cast<FreeBlock*>(block);
-    free_block->next = lists.first[c];
-    lists.first[c] = free_block;
-    lists.kept_bytes[c] += kClassSizes[c];
+    else
+        Lists::keep(block, c);
 }
 
 void give_unsized(void* block) noexcept {

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <array>
-
 #include <memory>
 #include <optional>
 #include <string>

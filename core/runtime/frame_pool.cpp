@@ -1,7 +1,8 @@
 #include "core/runtime/frame_pool.hpp"
 
-#include <cstdint>
 #include <new>
+
+#include "core/runtime/thread_free_lists.hpp"
 
 namespace scaleup::detail {
 
@@ -41,42 +42,15 @@ constexpr std::size_t kFrameClasses = 512;
 // live frames); only a few dozen sizes occur, so a thread keeps a few megabytes at most.
 constexpr std::size_t kMaxKeptBytesPerFrameClass = 64 * 1024;
 
-struct FreeFrame {
-    FreeFrame* next;
-};
-
-// Plain data, zero-initialised: reaching it costs no guard. The flusher below empties it when the
-// thread ends; frames freed after that (by a later destructor) go straight back to the allocator.
-struct ThreadFrameLists {
-    FreeFrame* first[kFrameClasses];
-    std::uint32_t kept_bytes[kFrameClasses];
-    bool flush_registered;
-    bool closed;
-};
-
-thread_local ThreadFrameLists frame_lists;
-
-struct FrameListsFlusher {
-    FrameListsFlusher() = default;
-    FrameListsFlusher(const FrameListsFlusher&) = delete;
-    FrameListsFlusher& operator=(const FrameListsFlusher&) = delete;
-    ~FrameListsFlusher() {
-        frame_lists.closed = true;
-        for (std::size_t c = 0; c < kFrameClasses; ++c) {
-            while (FreeFrame* frame = frame_lists.first[c]) {
-                frame_lists.first[c] = frame->next;
-                free_frame_block(frame, (c + 1) * kFrameGranule);
-            }
-            frame_lists.kept_bytes[c] = 0;
-        }
+struct FrameLayout {
+    static constexpr std::size_t kClasses = kFrameClasses;
+    static constexpr std::size_t kMaxKeptBytesPerClass = kMaxKeptBytesPerFrameClass;
+    static constexpr std::size_t class_size(std::size_t c) noexcept {
+        return (c + 1) * kFrameGranule;
     }
+    static void release(void* block, std::size_t bytes) noexcept { free_frame_block(block, bytes); }
 };
-
-void register_frame_flush() {
-    thread_local FrameListsFlusher flusher;  // constructed here, destroyed when the thread ends
-    (void)flusher;
-    frame_lists.flush_registered = true;
-}
+using FrameLists = ThreadFreeLists<FrameLayout>;
 
 }  // namespace
 
@@ -84,31 +58,17 @@ void* allocate_frame(std::size_t size) {
     const std::size_t c = (size - 1) / kFrameGranule;
     if (size == 0 || c >= kFrameClasses)
         return ::operator new(size);
-    if (FreeFrame* frame = frame_lists.first[c]) {
-        frame_lists.first[c] = frame->next;
-        frame_lists.kept_bytes[c] -= static_cast<std::uint32_t>((c + 1) * kFrameGranule);
+    if (void* frame = FrameLists::take(c))
         return frame;
-    }
-    return ::operator new((c + 1) * kFrameGranule);
+    return ::operator new(FrameLayout::class_size(c));
 }
 
 void release_frame(void* frame, std::size_t size) noexcept {
     const std::size_t c = (size - 1) / kFrameGranule;
-    if (size == 0 || c >= kFrameClasses) {
+    if (size == 0 || c >= kFrameClasses)
         free_frame_block(frame, size);
-        return;
-    }
-    const std::size_t bytes = (c + 1) * kFrameGranule;
-    if (frame_lists.closed || frame_lists.kept_bytes[c] + bytes > kMaxKeptBytesPerFrameClass) {
-        free_frame_block(frame, bytes);
-        return;
-    }
-    if (!frame_lists.flush_registered)
-        register_frame_flush();
-    auto* free_frame = static_cast<FreeFrame*>(frame);
-    free_frame->next = frame_lists.first[c];
-    frame_lists.first[c] = free_frame;
-    frame_lists.kept_bytes[c] += static_cast<std::uint32_t>(bytes);
+    else
+        FrameLists::keep(frame, c);
 }
 
 bool frame_pool_enabled() noexcept {
