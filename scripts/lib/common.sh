@@ -37,40 +37,66 @@ SCALEUP_RELEASE_TREE=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWI
   -DSCALEUP_UNITY=TESTS)
 
 # configure_and_build DIR [cmake args...]: configures (again, so changed arguments take effect; an
-# unchanged tree rebuilds nothing), then builds incrementally. SCALEUP_TARGET, when set, names the
-# one target to build.
+# unchanged tree rebuilds nothing), then builds incrementally.
 configure_and_build() {
+  local dir=$1
+  shift
+  configure_tree "$dir" "$@"
+  log "building $dir"
+  cmake --build "$SCALEUP_ROOT/$dir" -j "$(nproc)"
+}
+
+# configure_tree DIR [cmake args...]: configures DIR only.
+configure_tree() {
   local dir=$1
   shift
   log "configuring $dir"
   cmake -S "$SCALEUP_ROOT" -B "$SCALEUP_ROOT/$dir" -G Ninja "$@" >/dev/null
-  log "building $dir${SCALEUP_TARGET:+ (${SCALEUP_TARGET})}"
-  cmake --build "$SCALEUP_ROOT/$dir" -j "$(nproc)" ${SCALEUP_TARGET:+--target "$SCALEUP_TARGET"}
 }
 
 # build_release_tree: the release tree `build`, compiled with a profile of how `scaleup` runs
-# (profile-guided optimisation, docs/architecture.md): `build-pgo` is the same tree instrumented,
-# its `scaleup` runs 16 explored seeds of the standard hour and the scenario library once, and
-# `build` is compiled with the profile that wrote. Training runs again only when the instrumented
-# program changed. SCALEUP_PGO=0 builds `build` without a profile.
+# (profile-guided optimisation, docs/architecture.md): `build-pgo` is the same tree instrumented
+# (warnings not errors there: instrumented inlining differs, and the code is compiled again in
+# `build`), its `scaleup` runs 16 explored seeds of the standard hour and the scenario library
+# once, and `build` is compiled with the profile that wrote. Training runs again only when the
+# instrumented program changed. SCALEUP_PGO=0 (or OFF) builds `build` without a profile.
 build_release_tree() {
-  if [ "${SCALEUP_PGO:-1}" = 0 ]; then
-    configure_and_build build "${SCALEUP_RELEASE_TREE[@]}" -DSCALEUP_PGO=OFF
-    return
-  fi
+  case "${SCALEUP_PGO:-1}" in
+    0 | OFF | off | false)
+      configure_and_build build "${SCALEUP_RELEASE_TREE[@]}" -DSCALEUP_PGO=OFF
+      return
+      ;;
+  esac
   local profile="$SCALEUP_ROOT/build-pgo/profile"
-  SCALEUP_TARGET=scaleup configure_and_build build-pgo "${SCALEUP_RELEASE_TREE[@]}" \
-    -DSCALEUP_BENCH=OFF -DSCALEUP_PGO=GENERATE "-DSCALEUP_PGO_PROFILE=$profile"
+  configure_tree build-pgo "${SCALEUP_RELEASE_TREE[@]}" -DSCALEUP_BENCH=OFF -DSCALEUP_WERROR=OFF \
+    -DSCALEUP_PGO=GENERATE "-DSCALEUP_PGO_PROFILE=$profile"
+  log "building build-pgo (scaleup only)"
+  cmake --build "$SCALEUP_ROOT/build-pgo" -j "$(nproc)" --target scaleup
   local trainer="$SCALEUP_ROOT/build-pgo/bin/scaleup"
   if [ ! -e "$profile/trained" ] || [ "$trainer" -nt "$profile/trained" ]; then
     log "training the profile (16 seeds of the standard hour, the scenario library)"
-    rm -rf "$profile" && mkdir -p "$profile"
-    # A failing seed or scenario still trains; the tests that follow report it.
-    "$trainer" explore "$SCALEUP_ROOT/scenarios/standard-hour-1000-jobs.json" --seeds 16 \
-      --seed-from 1 --jobs 1 --recheck-percent 0 >/dev/null || true
-    "$trainer" run "$SCALEUP_ROOT/scenarios" >/dev/null || true
+    rm -rf "$profile"
+    mkdir -p "$profile"
+    train "$trainer" explore "$SCALEUP_ROOT/scenarios/standard-hour-1000-jobs.json" --seeds 16 \
+      --seed-from 1 --jobs 1 --recheck-percent 0
+    train "$trainer" run "$SCALEUP_ROOT/scenarios"
+    if ! compgen -G "$profile/*.gcda" >/dev/null; then
+      echo "the instrumented scaleup wrote no profile into $profile" >&2
+      exit 1
+    fi
     touch "$profile/trained"
   fi
   configure_and_build build "${SCALEUP_RELEASE_TREE[@]}" -DSCALEUP_PGO=USE \
     "-DSCALEUP_PGO_PROFILE=$profile"
+}
+
+# train COMMAND...: one training run. A failing seed or scenario (exit 1) still trains, and the
+# tests that follow report it; any other exit (a crash, a refused argument) stops the build.
+train() {
+  local status=0
+  "$@" >/dev/null || status=$?
+  if [ "$status" -gt 1 ]; then
+    echo "training run failed (exit $status): $*" >&2
+    exit 1
+  fi
 }

@@ -101,7 +101,10 @@ TimerId SimulatedRuntime::schedule(Instant at, std::coroutine_handle<> h) {
     // event queued before it for this instant and before any queued after it, which a FIFO keeps
     // without touching the heap. Built in place (as push_event does), not copied from the stack.
     if (due == now_) {
-        ready_.emplace_back(due, order, h);
+        Event& event = ready_.emplace_back();
+        event.at = due;
+        event.order = order;
+        event.handle = h;
     } else {
         push_event(heap_, Event{due, order, h},
                    [](const Event& a, const Event& b) { return later(b, a); });
