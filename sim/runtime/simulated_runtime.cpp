@@ -20,7 +20,7 @@ template <typename Event, typename Earlier>
 void push_event(std::vector<Event>& heap, Event event, Earlier earlier) {
     // The new place is made empty, not filled with `event`: handing `event` to the vector by
     // reference kept it on the stack, written as three words and read back as one wider load,
-    // which the processor cannot forward from the stores (a fifth of a schedule call waited).
+    // which the processor cannot forward from the stores (over a third of schedule's samples).
     std::size_t at = heap.size();
     heap.emplace_back();
     while (at > 0) {
